@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class GatewayRuntimeConfig(AppConfig):
+    name = "gateway_runtime"
