@@ -37,9 +37,7 @@ class RestApi(models.Model):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True, default="")
     version = models.CharField(max_length=64, blank=True, default="")
-    api_key_source = models.CharField(
-        max_length=16, choices=ApiKeySource.choices, default=ApiKeySource.HEADER
-    )
+    api_key_source = models.CharField(max_length=16, choices=ApiKeySource.choices, default=ApiKeySource.HEADER)
     binary_media_types = models.JSONField(default=list, blank=True)
     minimum_compression_size = models.IntegerField(null=True, blank=True)
     endpoint_configuration = models.JSONField(default=dict, blank=True)
@@ -57,9 +55,7 @@ class RestApi(models.Model):
 class Resource(models.Model):
     id = models.CharField(primary_key=True, max_length=10, default=new_short_id, editable=False)
     rest_api = models.ForeignKey(RestApi, on_delete=models.CASCADE, related_name="resources")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     path_part = models.CharField(max_length=255, blank=True, default="")
     path = models.CharField(max_length=2048)
 
@@ -136,9 +132,7 @@ class MethodResponse(models.Model):
 
     class Meta:
         ordering = ["status_code"]
-        constraints = [
-            models.UniqueConstraint(fields=["method", "status_code"], name="method_response_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["method", "status_code"], name="method_response_unique")]
 
 
 class Integration(models.Model):
@@ -160,9 +154,7 @@ class Integration(models.Model):
 
 
 class IntegrationResponse(models.Model):
-    integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="integration_responses"
-    )
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="integration_responses")
     status_code = models.CharField(max_length=3)
     selection_pattern = models.TextField(null=True, blank=True)
     response_parameters = models.JSONField(default=dict, blank=True)
@@ -198,9 +190,7 @@ class GatewayResponse(models.Model):
 
     class Meta:
         ordering = ["response_type"]
-        constraints = [
-            models.UniqueConstraint(fields=["rest_api", "response_type"], name="gateway_response_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["rest_api", "response_type"], name="gateway_response_unique")]
 
 
 class Deployment(models.Model):
@@ -286,9 +276,7 @@ class UsagePlanStage(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["usage_plan", "rest_api", "stage_name"], name="usage_plan_stage_unique"
-            )
+            models.UniqueConstraint(fields=["usage_plan", "rest_api", "stage_name"], name="usage_plan_stage_unique")
         ]
 
 
@@ -299,9 +287,7 @@ class UsagePlanKey(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(fields=["usage_plan", "api_key"], name="usage_plan_key_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["usage_plan", "api_key"], name="usage_plan_key_unique")]
 
 
 class DomainName(models.Model):
@@ -326,9 +312,7 @@ class BasePathMapping(models.Model):
 
     class Meta:
         ordering = ["base_path"]
-        constraints = [
-            models.UniqueConstraint(fields=["domain_name", "base_path"], name="base_path_unique_per_domain")
-        ]
+        constraints = [models.UniqueConstraint(fields=["domain_name", "base_path"], name="base_path_unique_per_domain")]
 
 
 class Tag(models.Model):

@@ -14,9 +14,7 @@ from django.conf import settings
 
 def _fernet() -> Fernet:
     material = settings.PORTICO_ENCRYPTION_KEY.encode()
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"portico-stored-secrets", info=b"fernet").derive(
-        material
-    )
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"portico-stored-secrets", info=b"fernet").derive(material)
     return Fernet(base64.urlsafe_b64encode(key))
 
 

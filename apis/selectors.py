@@ -64,9 +64,7 @@ def method_response_get(*, method: m.Method, status_code: str) -> m.MethodRespon
 
 
 def integration_get(*, method: m.Method) -> m.Integration:
-    integration = (
-        m.Integration.objects.filter(method=method).prefetch_related("integration_responses").first()
-    )
+    integration = m.Integration.objects.filter(method=method).prefetch_related("integration_responses").first()
     if integration is None:
         raise NotFound("No integration defined for method")
     return integration
@@ -105,10 +103,7 @@ def gateway_responses(*, api: m.RestApi) -> list[dict]:
     from apis.services.components import GATEWAY_RESPONSE_TYPES, gateway_response_default
 
     put = {r.response_type: r for r in m.GatewayResponse.objects.filter(rest_api=api)}
-    return [
-        shapes.gateway_response_shape(put.get(t), t, gateway_response_default(t))
-        for t in GATEWAY_RESPONSE_TYPES
-    ]
+    return [shapes.gateway_response_shape(put.get(t), t, gateway_response_default(t)) for t in GATEWAY_RESPONSE_TYPES]
 
 
 def deployment_get(*, api: m.RestApi, deployment_id: str) -> m.Deployment:

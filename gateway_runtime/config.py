@@ -83,9 +83,7 @@ class InMemoryConfigSource:
 
     def _store(self, stages: Iterable[dict], domains: Iterable[dict]) -> None:
         # Deep copies: a test mutating its dicts afterwards must not change what the gateway "loaded".
-        self._stages = {
-            stage_key(stage["apiId"], stage["stageName"]): copy.deepcopy(stage) for stage in stages
-        }
+        self._stages = {stage_key(stage["apiId"], stage["stageName"]): copy.deepcopy(stage) for stage in stages}
         self._domains = copy.deepcopy(list(domains))
 
     async def version(self) -> int:
@@ -95,9 +93,7 @@ class InMemoryConfigSource:
     async def load(self, known: dict[str, int]) -> ConfigDelta:
         """Return the stages whose revision differs from `known`, the removed keys and all domains."""
         changed = {
-            key: copy.deepcopy(stage)
-            for key, stage in self._stages.items()
-            if known.get(key) != stage.get("revision")
+            key: copy.deepcopy(stage) for key, stage in self._stages.items() if known.get(key) != stage.get("revision")
         }
         removed = [key for key in known if key not in self._stages]
         return ConfigDelta(changed=changed, removed=removed, domains=copy.deepcopy(self._domains))

@@ -31,6 +31,10 @@ JSON_CONTENT_TYPE = b"application/json"
 Headers = list[tuple[bytes, bytes]]
 
 
+class IntegrationConfigError(Exception):
+    """The integration cannot be called as configured (AWS answers API_CONFIGURATION_ERROR)."""
+
+
 @dataclass(slots=True)
 class Response:
     """A complete response; the ASGI layer adds the length (unless present) and the request-id headers."""

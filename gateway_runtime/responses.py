@@ -63,9 +63,7 @@ REQUEST_TOO_LARGE = ErrorKind("REQUEST_TOO_LARGE", 413, "Request Too Long", "Req
 RESOURCE_NOT_FOUND = ErrorKind("RESOURCE_NOT_FOUND", 404, "Not Found", "ResourceNotFoundException")
 THROTTLED = ErrorKind("THROTTLED", 429, "Too Many Requests", "TooManyRequestsException")
 UNAUTHORIZED = ErrorKind("UNAUTHORIZED", 401, "Unauthorized", "UnauthorizedException")
-UNSUPPORTED_MEDIA_TYPE = ErrorKind(
-    "UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", "BadRequestException"
-)
+UNSUPPORTED_MEDIA_TYPE = ErrorKind("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", "BadRequestException")
 WAF_FILTERED = ErrorKind("WAF_FILTERED", 403, "Forbidden", "WafFilteredException")
 # Not a customisable type: unknown API/stage, or the execute-api endpoint disabled. AWS answers before
 # it knows which API's gateway responses would apply.
@@ -171,9 +169,7 @@ def compile_gateway_responses(items: list[dict] | None, stage_variables: Mapping
         templates = templates or {"application/json": compile_template(DEFAULT_MESSAGE_TEMPLATE)}
         custom[response_type] = CustomGatewayResponse(
             status=status,
-            headers=compile_header_mapping(
-                item.get("responseParameters"), "gatewayresponse.header.", stage_variables
-            ),
+            headers=compile_header_mapping(item.get("responseParameters"), "gatewayresponse.header.", stage_variables),
             templates=templates,
         )
     return GatewayResponses(custom) if custom else NO_CUSTOM_RESPONSES

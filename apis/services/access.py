@@ -27,9 +27,7 @@ def access_key_create(
 ) -> tuple[m.AccessKey, str]:
     """Issue (or register known) SigV4 credentials for an owner; return the key and its secret."""
     if access_key_id is None:
-        access_key_id = "PKIA" + "".join(
-            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
-        )
+        access_key_id = "PKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
     if not ACCESS_KEY_ID.match(access_key_id):
         raise BadRequest("Access key id must be 16 to 128 letters or digits")
     if secret_access_key is None:

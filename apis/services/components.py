@@ -58,9 +58,7 @@ def _check_schema(schema: str, content_type: str) -> None:
     try:
         parsed = json.loads(schema)
     except ValueError as exc:
-        raise BadRequest(
-            f"Invalid model specified: Validation Result: warnings : [], errors : [{exc}]"
-        ) from None
+        raise BadRequest(f"Invalid model specified: Validation Result: warnings : [], errors : [{exc}]") from None
     if not isinstance(parsed, dict):
         raise BadRequest(
             "Invalid model specified: Validation Result: warnings : [], errors : [schema must be an object]"
@@ -76,9 +74,7 @@ def _check_schema(schema: str, content_type: str) -> None:
 
 
 @transaction.atomic
-def model_create(
-    *, api: m.RestApi, name: str, content_type: str, schema: str = "", description: str = ""
-) -> m.Model:
+def model_create(*, api: m.RestApi, name: str, content_type: str, schema: str = "", description: str = "") -> m.Model:
     """Create a model after checking its name and JSON Schema."""
     if not name or not MODEL_NAME.match(name):
         raise BadRequest("Model name must be non-empty and alphanumeric")
@@ -150,9 +146,7 @@ def request_validator_create(
 
 
 @transaction.atomic
-def request_validator_update(
-    *, validator: m.RequestValidator, patch_operations: list[PatchOp]
-) -> m.RequestValidator:
+def request_validator_update(*, validator: m.RequestValidator, patch_operations: list[PatchOp]) -> m.RequestValidator:
     """Apply patch operations to a request validator."""
 
     def set_name(op: PatchOp, _: dict) -> None:
@@ -265,9 +259,7 @@ def authorizer_update(*, authorizer: m.Authorizer, patch_operations: list[PatchO
             route("/authorizerUri", "replace", text_attr("authorizer_uri")),
             route("/authorizerCredentials", "replace remove", text_attr("authorizer_credentials")),
             route("/identitySource", "replace", text_attr("identity_source")),
-            route(
-                "/identityValidationExpression", "replace remove", text_attr("identity_validation_expression")
-            ),
+            route("/identityValidationExpression", "replace remove", text_attr("identity_validation_expression")),
             route("/authorizerResultTtlInSeconds", "replace", ttl),
             route("/providerARNs/{arn}", "add remove", provider),
         ],

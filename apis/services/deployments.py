@@ -40,9 +40,7 @@ def _check_variables(variables: dict | None) -> dict:
     variables = dict(variables or {})
     for name, value in variables.items():
         if not VARIABLE_NAME.match(str(name)):
-            raise BadRequest(
-                f"Stage variable name '{name}' must be alphanumeric or underscore, at most 64 characters"
-            )
+            raise BadRequest(f"Stage variable name '{name}' must be alphanumeric or underscore, at most 64 characters")
         if not isinstance(value, str) or not VARIABLE_VALUE.match(value):
             raise BadRequest(
                 f"Stage variable value for '{name}' may contain only alphanumerics and -._~:/?#&=,+%@ "
@@ -133,9 +131,7 @@ def deployment_delete(*, deployment: m.Deployment) -> None:
         raise BadRequest("Active stages pointing to this deployment must be moved or deleted")
     for stage in m.Stage.objects.filter(rest_api_id=deployment.rest_api_id).exclude(canary_settings=None):
         if (stage.canary_settings or {}).get("deploymentId") == deployment.id:
-            raise BadRequest(
-                "Active stages with canary settings pointing to this deployment must be moved or deleted"
-            )
+            raise BadRequest("Active stages with canary settings pointing to this deployment must be moved or deleted")
     deployment.delete()
 
 
@@ -152,10 +148,7 @@ def _check_canary(api: m.RestApi, canary: dict | None) -> dict | None:
     }
     if not 0.0 <= result["percentTraffic"] <= 100.0:
         raise BadRequest("Canary percentTraffic must be between 0.0 and 100.0")
-    if (
-        result["deploymentId"]
-        and not m.Deployment.objects.filter(rest_api=api, id=result["deploymentId"]).exists()
-    ):
+    if result["deploymentId"] and not m.Deployment.objects.filter(rest_api=api, id=result["deploymentId"]).exists():
         raise BadRequest("Deployment id does not exist")
     return result
 
@@ -240,9 +233,7 @@ def _method_setting_handlers(stage: m.Stage) -> list:
 
     def level(op: PatchOp) -> str:
         if op.text.upper() not in LOGGING_LEVELS:
-            raise BadRequest(
-                f"Invalid logging level specified: {op.text}. Must be one of {sorted(LOGGING_LEVELS)}"
-            )
+            raise BadRequest(f"Invalid logging level specified: {op.text}. Must be one of {sorted(LOGGING_LEVELS)}")
         return op.text.upper()
 
     def ttl(op: PatchOp) -> int:

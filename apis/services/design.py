@@ -228,9 +228,7 @@ def resource_update(*, resource: m.Resource, patch_operations: list[PatchOp]) ->
         if new_parent is None:
             raise NotFound("Invalid Resource identifier specified")
 
-    apply_patch(
-        patch_operations, [route("/pathPart", "replace", set_part), route("/parentId", "replace", set_parent)]
-    )
+    apply_patch(patch_operations, [route("/pathPart", "replace", set_part), route("/parentId", "replace", set_parent)])
     assert new_parent is not None
     _validate_path_part(new_part)
     cursor: m.Resource | None = new_parent
@@ -270,9 +268,7 @@ def resource_delete(*, resource: m.Resource) -> None:
 def _check_http_method(http_method: str) -> str:
     verb = (http_method or "").upper()
     if verb not in HTTP_METHODS:
-        raise BadRequest(
-            f"Invalid HTTP method specified: {http_method}. Must be one of {sorted(HTTP_METHODS)}"
-        )
+        raise BadRequest(f"Invalid HTTP method specified: {http_method}. Must be one of {sorted(HTTP_METHODS)}")
     return verb
 
 
@@ -474,9 +470,7 @@ def method_response_put(
 
 
 @transaction.atomic
-def method_response_update(
-    *, response: m.MethodResponse, patch_operations: list[PatchOp]
-) -> m.MethodResponse:
+def method_response_update(*, response: m.MethodResponse, patch_operations: list[PatchOp]) -> m.MethodResponse:
     """Apply patch operations to a method response."""
     api_id = response.method.resource.rest_api_id
 
@@ -752,9 +746,7 @@ def integration_response_update(
         else:
             response.response_parameters = {
                 **response.response_parameters,
-                **_check_response_parameters(
-                    {name: op.text}, "method.response.header.", boolean_values=False
-                ),
+                **_check_response_parameters({name: op.text}, "method.response.header.", boolean_values=False),
             }
 
     def template(op: PatchOp, params: dict) -> None:
@@ -781,3 +773,15 @@ def integration_response_update(
     )
     response.save()
     return response
+
+
+@transaction.atomic
+def method_response_delete(*, response: m.MethodResponse) -> None:
+    """Delete a method response."""
+    response.delete()
+
+
+@transaction.atomic
+def integration_response_delete(*, response: m.IntegrationResponse) -> None:
+    """Delete an integration response."""
+    response.delete()

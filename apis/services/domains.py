@@ -127,9 +127,7 @@ def base_path_mapping_create(
 
 
 @transaction.atomic
-def base_path_mapping_update(
-    *, mapping: m.BasePathMapping, patch_operations: list[PatchOp]
-) -> m.BasePathMapping:
+def base_path_mapping_update(*, mapping: m.BasePathMapping, patch_operations: list[PatchOp]) -> m.BasePathMapping:
     """Apply patch operations to a base path mapping."""
 
     def base_path(op: PatchOp, _: dict) -> None:

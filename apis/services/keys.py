@@ -142,9 +142,7 @@ def api_key_delete(*, key: m.ApiKey) -> None:
 
 
 @transaction.atomic
-def api_keys_import(
-    *, owner: Any, body: bytes, fail_on_warnings: bool = False
-) -> tuple[list[str], list[str]]:
+def api_keys_import(*, owner: Any, body: bytes, fail_on_warnings: bool = False) -> tuple[list[str], list[str]]:
     """Import keys from AWS's CSV format (name, key, description, enabled, usageplanIds)."""
     try:
         text = body.decode("utf-8-sig")
@@ -204,9 +202,7 @@ def _check_throttle(throttle: dict | None) -> dict | None:
         if throttle.get("rateLimit") is not None:
             result["rateLimit"] = float(throttle["rateLimit"])
     except (TypeError, ValueError):
-        raise BadRequest(
-            "Invalid throttle settings: burstLimit must be an integer and rateLimit a number"
-        ) from None
+        raise BadRequest("Invalid throttle settings: burstLimit must be an integer and rateLimit a number") from None
     if any(v < 0 for v in result.values()):
         raise BadRequest("Throttle limits must not be negative")
     return result or None
@@ -234,18 +230,14 @@ def _check_method_throttles(throttle: dict | None) -> dict:
     result = {}
     for path, limits in (throttle or {}).items():
         if not re.match(r"^/\S*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|\*)$", path):
-            raise BadRequest(
-                f"Invalid method throttle path specified: {path}. Must look like /resource/METHOD"
-            )
+            raise BadRequest(f"Invalid method throttle path specified: {path}. Must look like /resource/METHOD")
         result[path] = _check_throttle(limits) or {}
     return result
 
 
 def _api_stage(plan: m.UsagePlan, api_id: str, stage_name: str, throttle: dict | None) -> m.UsagePlanStage:
     if not m.Stage.objects.filter(rest_api_id=api_id, stage_name=stage_name).exists():
-        raise BadRequest(
-            f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan {plan.id}"
-        )
+        raise BadRequest(f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan {plan.id}")
     if m.UsagePlanStage.objects.filter(usage_plan=plan, rest_api_id=api_id, stage_name=stage_name).exists():
         raise Conflict(f"Stage {stage_name} of API {api_id} is already in usage plan {plan.id}")
     return m.UsagePlanStage.objects.create(
@@ -326,20 +318,14 @@ def usage_plan_update(*, plan: m.UsagePlan, patch_operations: list[PatchOp]) -> 
                 usage_plan=plan, rest_api_id=api_id, stage_name=stage_name
             ).delete()
             if not deleted:
-                raise NotFound(
-                    f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan"
-                )
+                raise NotFound(f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan")
 
     def method_throttle(field: str | None):
         def handler(op: PatchOp, params: dict) -> None:
             api_id, _sep, stage_name = params["apiStage"].partition(":")
-            link = m.UsagePlanStage.objects.filter(
-                usage_plan=plan, rest_api_id=api_id, stage_name=stage_name
-            ).first()
+            link = m.UsagePlanStage.objects.filter(usage_plan=plan, rest_api_id=api_id, stage_name=stage_name).first()
             if link is None:
-                raise NotFound(
-                    f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan"
-                )
+                raise NotFound(f"Invalid API Stage {{api: {api_id}, stage: {stage_name}}} specified for usageplan")
             key = f"{params['resourcePath']}/{params['httpMethod']}"
             throttles = dict(link.throttle or {})
             if field is None:
