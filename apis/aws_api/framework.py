@@ -129,6 +129,7 @@ class Operation:
     handler: Callable[[Call], dict | None]
     status: int = 200
     query_selector: tuple[str, str] | None = None  # e.g. ("mode", "import") distinguishes ImportApiKeys
+    changes: bool | None = None  # None: every verb but GET changes something
 
     @property
     def param_names(self) -> list[str]:
@@ -136,7 +137,7 @@ class Operation:
 
     @property
     def writes(self) -> bool:
-        return self.method != "GET"
+        return self.method != "GET" if self.changes is None else self.changes
 
 
 def op(
@@ -146,8 +147,11 @@ def op(
     handler: Callable[[Call], dict | None],
     status: int = 200,
     when: tuple[str, str] | None = None,
+    changes: bool | None = None,
 ) -> Operation:
-    return Operation(name=name, method=method, uri=uri, handler=handler, status=status, query_selector=when)
+    return Operation(
+        name=name, method=method, uri=uri, handler=handler, status=status, query_selector=when, changes=changes
+    )
 
 
 def aws_error_response(status: int, error_type: str, message: str, request_id: str | None = None) -> HttpResponse:

@@ -33,6 +33,7 @@ OPERATIONS = [
     op("GET", METHOD, "GetMethod", r.get_method),
     op("PATCH", METHOD, "UpdateMethod", r.update_method),
     op("DELETE", METHOD, "DeleteMethod", r.delete_method, 204),
+    op("POST", METHOD, "TestInvokeMethod", r.test_invoke_method, changes=False),
     op("PUT", METHOD_RESPONSE, "PutMethodResponse", r.put_method_response, 201),
     op("GET", METHOD_RESPONSE, "GetMethodResponse", r.get_method_response),
     op("PATCH", METHOD_RESPONSE, "UpdateMethodResponse", r.update_method_response, 201),

@@ -243,3 +243,45 @@ def update_integration_response(call: Call) -> dict:
 
 def delete_integration_response(call: Call) -> None:
     design.integration_response_delete(response=_integration_response(call))
+
+
+def test_invoke_method(call: Call) -> dict:
+    """Run the method through the gateway pipeline against the current, undeployed definition."""
+    import asyncio
+
+    from gateway_runtime.testinvoke import MethodNotFound, test_invoke
+
+    api = _api(call)
+    resource = _resource(call)
+    stage_like = {
+        "apiId": api.id,
+        "stageName": "test-invoke-stage",
+        "revision": 0,
+        "deploymentId": "test-invoke-deployment",
+        "snapshot": selectors.api_snapshot(api=api),
+        "methodSettings": {},
+        "accessLogSettings": None,
+        "canarySettings": None,
+        "tracingEnabled": False,
+    }
+    headers = dict(call.field("headers", dict, {}) or {})
+    for name, values in (call.field("multiValueHeaders", dict, {}) or {}).items():
+        if isinstance(values, list) and values:
+            headers.setdefault(name, ",".join(str(v) for v in values))
+    try:
+        return asyncio.run(
+            test_invoke(
+                stage_like,
+                resource.id,
+                call.params["http_method"],
+                path_with_query=call.text("pathWithQueryString") or resource.path,
+                headers=headers,
+                body=call.text("body"),
+                stage_variables=call.field("stageVariables", dict, {}) or {},
+                session=None,
+            )
+        )
+    except MethodNotFound:
+        from apis.errors import NotFound
+
+        raise NotFound("Invalid Method identifier specified") from None
