@@ -8,11 +8,9 @@ is read at startup and then polled in the background.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import os
-import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -20,27 +18,17 @@ import aiohttp
 
 from gateway_runtime import pipeline
 from gateway_runtime.config import ConfigDelta, ConfigSource, GatewaySettings
-from gateway_runtime.context import RequestContext
+from gateway_runtime.context import RequestContext, new_request_ids
 from gateway_runtime.integrations.upstream import open_session
-from gateway_runtime.messages import JSON_CONTENT_TYPE, Response
-from gateway_runtime.responses import INTEGRATION_FAILURE, default_error
+from gateway_runtime.messages import JSON_CONTENT_TYPE, NO_BODY_STATUSES, Response
+from gateway_runtime.responses import unexpected_failure
 from gateway_runtime.runtime import ConfigPoller, RuntimeConfig
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/ping"
-# Anything unexpected inside the gateway is answered like AWS's "Internal server error", but as a 502
-# so it is never mistaken for a 500 the API owner's configuration asked for.
-UNEXPECTED_FAILURE_STATUS = 502
 
 Scope = dict[str, Any]
-
-
-def new_request_ids() -> tuple[bytes, bytes]:
-    """Return a request id (a UUID4) and an AWS-style extended request id, from one read of randomness."""
-    raw = os.urandom(27)
-    request_id = str(uuid.UUID(bytes=raw[:16], version=4)).encode()
-    return request_id, base64.b64encode(raw[16:])
 
 
 def load_settings() -> GatewaySettings:
@@ -52,7 +40,8 @@ def load_settings() -> GatewaySettings:
         return GatewaySettings()
     try:
         gateway = getattr(settings, "GATEWAY", None)
-    except ImproperlyConfigured:
+    except ImproperlyConfigured as exc:
+        logger.warning("Django settings unusable (%s); the gateway runs on its default settings", exc)
         return GatewaySettings()
     return GatewaySettings.from_mapping(gateway) if gateway else GatewaySettings()
 
@@ -112,6 +101,7 @@ class GatewayApplication:
             await self._lifespan(receive, send)
         elif kind == "websocket":
             # REST APIs have no WebSocket routes; closing before accept makes the server answer 403.
+            await receive()
             await send({"type": "websocket.close", "code": 1008})
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
@@ -144,14 +134,15 @@ class GatewayApplication:
             return
         except Exception:
             logger.exception("Unexpected gateway failure on %s %s", scope.get("method"), scope.get("path"))
-            response = default_error(INTEGRATION_FAILURE, status=UNEXPECTED_FAILURE_STATUS)
+            response = unexpected_failure()
         headers = response.headers
-        if not response.has_content_length:
+        if not response.has_content_length and response.status not in NO_BODY_STATUSES:
             headers.append((b"content-length", str(len(response.body)).encode()))
         headers.append((b"x-amzn-requestid", request_id))
         headers.append((b"x-amz-apigw-id", apigw_id))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        body = b"" if response.status in NO_BODY_STATUSES else response.body
+        await send({"type": "http.response.body", "body": body})
         # Metering event and access log line go here, after the client has its response.
 
     def _context(self, scope: Scope, receive: Any, request_id: bytes, apigw_id: bytes) -> RequestContext:
@@ -206,7 +197,7 @@ class DatabaseSourceOnFirstUse:
 
             if not apps.ready:
                 django.setup()
-            from gateway_runtime.sources import DatabaseConfigSource  # type: ignore[import-not-found]
+            from gateway_runtime.sources import DatabaseConfigSource
 
             self._source = DatabaseConfigSource()
         return self._source

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,18 @@ if TYPE_CHECKING:
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
+def new_request_ids() -> tuple[bytes, bytes]:
+    """Return a request id (a UUID4) and an AWS-style extended request id, from one read of randomness."""
+    raw = os.urandom(27)
+    digits = raw[:16].hex()
+    # RFC 9562 version 4: the version nibble is 4 and the variant bits are 10 (8, 9, a or b). Formatting
+    # by hand costs a fraction of building a uuid.UUID on every request.
+    request_id = (
+        f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{'89ab'[int(digits[16], 16) & 3]}{digits[17:20]}-{digits[20:]}"
+    )
+    return request_id.encode(), base64.b64encode(raw[16:])
+
+
 def log_timestamp() -> str:
     """Return the time the way AWS execution logs print it."""
     return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime())
@@ -34,7 +48,6 @@ class RequestContext:
     __slots__ = (
         "_body_text",
         "_context",
-        "_headers",
         "_query",
         "_result_text",
         "apigw_id",
@@ -111,7 +124,6 @@ class RequestContext:
         self.result: IntegrationResult | None = None
         self.integration_latency_ms = 0
         self.error: tuple[ErrorKind, str] | None = None
-        self._headers: dict[str, list[str]] | None = None
         self._query: dict[str, list[str]] | None = None
         self._context: dict[str, Any] | None = None
         self._body_text: str | None = None
@@ -119,22 +131,19 @@ class RequestContext:
 
     # -- method request -------------------------------------------------------------------------------
 
-    def _header_map(self) -> dict[str, list[str]]:
-        if self._headers is None:
-            grouped: dict[str, list[str]] = {}
-            for key, value in self.headers:
-                grouped.setdefault(key.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-            self._headers = grouped
-        return self._headers
-
     def header(self, name: str) -> str | None:
         """Return the first value of a request header (case-insensitive), or None."""
-        values = self._header_map().get(name.lower())
-        return values[0] if values else None
+        # ASGI servers give lower-case names; a scan of a dozen pairs beats building a dict per request.
+        wanted = name.lower().encode("latin-1")
+        for key, value in self.headers:
+            if key == wanted:
+                return value.decode("latin-1")
+        return None
 
     def header_values(self, name: str) -> list[str]:
         """Return every value of a request header."""
-        return self._header_map().get(name.lower(), [])
+        wanted = name.lower().encode("latin-1")
+        return [value.decode("latin-1") for key, value in self.headers if key == wanted]
 
     def query_params(self) -> dict[str, list[str]]:
         """Return the decoded query string, every value of every name kept in order."""

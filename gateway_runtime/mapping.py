@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from gateway_runtime.messages import INVALID_HEADER_VALUE
+
 if TYPE_CHECKING:
     from gateway_runtime.context import RequestContext
 
 logger = logging.getLogger(__name__)
+
+# RFC 9110 §5.6.2 token characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 Value = str | list[str] | None
 Getter = Callable[["RequestContext"], Value]
@@ -187,7 +193,9 @@ class HeaderMapping:
         out: list[tuple[bytes, bytes]] = []
         for name, getter in self.headers:
             for value in _values(getter(ctx)):
-                out.append((name, value.encode("latin-1", "replace")))
+                encoded = value.encode("latin-1", "replace")
+                # A value taken from a body may hold newlines; a header cannot.
+                out.append((name, INVALID_HEADER_VALUE.sub(b" ", encoded)))
         return out
 
 
@@ -206,5 +214,9 @@ def compile_header_mapping(
         if getter is None:
             logger.warning("Ignoring unsupported mapping source %r for %r", source, destination)
             continue
-        mapping.headers.append((destination[len(prefix) :].lower().encode("latin-1"), getter))
+        name = destination[len(prefix) :]
+        if not _HEADER_NAME.fullmatch(name):
+            logger.warning("Ignoring mapping to invalid header name %r", name)
+            continue
+        mapping.headers.append((name.lower().encode("latin-1"), getter))
     return mapping if mapping.headers else None

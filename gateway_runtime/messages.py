@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus the ones the gateway recomputes for each leg (Host, length,
@@ -27,6 +28,12 @@ REMAPPED_RESPONSE_HEADERS = frozenset({b"date", b"server", b"x-amzn-requestid", 
 REMAPPED_PREFIX = b"x-amzn-remapped-"
 
 JSON_CONTENT_TYPE = b"application/json"
+
+# What HTTP/1.1 forbids in a field value. The ASGI server refuses such a header only after it has
+# committed to the response, so the gateway must never hand it one.
+INVALID_HEADER_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# Statuses whose responses carry no body and must not carry Content-Length (RFC 9110 §8.6).
+NO_BODY_STATUSES = frozenset({204, 304})
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -88,7 +95,7 @@ def proxy_response_headers(raw: Headers) -> tuple[Headers, bool]:
     has_length = False
     for key, value in raw:
         name = key.lower()
-        if name in HOP_BY_HOP_BYTES or name in connection_tokens:
+        if name in HOP_BY_HOP_BYTES or name in connection_tokens or INVALID_HEADER_VALUE.search(value):
             continue
         if name in REMAPPED_RESPONSE_HEADERS:
             out.append((REMAPPED_PREFIX + name, value))

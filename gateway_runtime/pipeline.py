@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 Step = Callable[[RequestContext], Awaitable[Response | None]]
 
 # AWS answers a failed connection with "Internal server error"; the gateway says 502 rather than
-# INTEGRATION_FAILURE's 504, which clients would read as a timeout.
+# INTEGRATION_FAILURE's default 504, which clients would read as a timeout.
 CONNECTION_FAILURE_STATUS = 502
 
 
@@ -147,7 +147,7 @@ async def integration_request(ctx: RequestContext) -> Response | None:
     if template.is_empty:
         ctx.endpoint_body, ctx.endpoint_content_type = ctx.body, content_type
         return None
-    ctx.endpoint_body = template.render(ctx.template_scope(ctx.body_text)).encode()
+    ctx.endpoint_body = template.render_bytes(lambda: ctx.template_scope(ctx.body_text))
     ctx.endpoint_content_type = media_type
     return None
 
@@ -209,7 +209,7 @@ async def integration_response(ctx: RequestContext) -> Response | None:
             template = selected.templates[key]
             binary = integration.content_handling is None and ctx.stage.is_binary(result.header("content-type"))
             if not template.is_empty and not binary:
-                body = template.render(ctx.template_scope(ctx.result_body_text)).encode()
+                body = template.render_bytes(lambda: ctx.template_scope(ctx.result_body_text))
         if not any(name == b"content-type" for name, _ in headers):
             headers.append((b"content-type", (key or "application/json").encode("latin-1")))
         response = Response(selected.status, headers, body)

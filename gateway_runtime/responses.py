@@ -86,6 +86,14 @@ def default_error(kind: ErrorKind, *, status: int | None = None, message: str | 
     )
 
 
+def unexpected_failure() -> Response:
+    """Answer a failure of the gateway itself like AWS's "Internal server error", as a 502.
+
+    Never 500: that status is left to what an API owner's configuration asks for (API_CONFIGURATION_ERROR).
+    """
+    return default_error(INTEGRATION_FAILURE, status=502)
+
+
 @dataclass(slots=True)
 class CustomGatewayResponse:
     """An owner's gateway response for one type, compiled."""
@@ -136,7 +144,7 @@ class GatewayResponses:
             body = json_message(text)
             headers.append((b"content-type", JSON_CONTENT_TYPE))
         else:
-            body = custom.templates[key].render(ctx.template_scope(lambda: "")).encode()
+            body = custom.templates[key].render_bytes(lambda: ctx.template_scope(lambda: ""))
             headers.append((b"content-type", key.encode("latin-1")))
         if custom.headers is not None:
             mapped = custom.headers.evaluate(ctx)

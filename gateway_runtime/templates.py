@@ -53,23 +53,30 @@ class TemplateScope:
 class SubstitutionTemplate:
     """A compiled template: literal text interleaved with references, rendered by substitution."""
 
-    __slots__ = ("parts", "source", "static")
+    __slots__ = ("is_empty", "parts", "source", "static", "static_bytes")
 
     def __init__(self, source: str, parts: tuple[str | tuple[str, str], ...]):
         self.source = source
         self.parts = parts
         # Most templates (MOCK bodies, error messages) have no reference at all: render is then a constant.
         self.static: str | None = source if all(isinstance(part, str) for part in parts) else None
-
-    @property
-    def is_empty(self) -> bool:
-        """Return True when the template has no text, which AWS treats as "pass the body through"."""
-        return not self.source.strip()
+        self.static_bytes = None if self.static is None else self.static.encode()
+        # A template with no text means "pass the body through" to AWS.
+        self.is_empty = not source.strip()
 
     def render(self, scope: TemplateScope) -> str:
         """Return the text with every known reference substituted."""
         if self.static is not None:
             return self.static
+        return self._substitute(scope)
+
+    def render_bytes(self, scope: Callable[[], TemplateScope]) -> bytes:
+        """Return the rendered text as UTF-8; `scope` is only called when there is something to substitute."""
+        if self.static_bytes is not None:
+            return self.static_bytes
+        return self._substitute(scope()).encode()
+
+    def _substitute(self, scope: TemplateScope) -> str:
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):

@@ -14,12 +14,11 @@ from typing import Any
 import aiohttp
 
 from gateway_runtime import pipeline
-from gateway_runtime.asgi import UNEXPECTED_FAILURE_STATUS, new_request_ids
 from gateway_runtime.compiler import compile_stage
 from gateway_runtime.config import GatewaySettings
-from gateway_runtime.context import RequestContext
+from gateway_runtime.context import RequestContext, new_request_ids
 from gateway_runtime.integrations.upstream import open_session
-from gateway_runtime.responses import INTEGRATION_FAILURE, default_error
+from gateway_runtime.responses import unexpected_failure
 from gateway_runtime.router import template_params
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ async def test_invoke(
     except Exception as exc:
         logger.exception("TestInvokeMethod failed unexpectedly")
         ctx.log_line(f"Execution failed: {exc!r}")
-        response = default_error(INTEGRATION_FAILURE, status=UNEXPECTED_FAILURE_STATUS)
+        response = unexpected_failure()
     finally:
         if own_session is not None:
             await own_session.close()

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 def _forwarded_headers(ctx: RequestContext) -> list[tuple[str, str]]:
     """Return the client's headers minus hop-by-hop ones, with X-Forwarded-* for this hop appended."""
     dropped = NOT_FORWARDED_TO_BACKEND
-    connection = ctx.header("connection")
-    if connection:
-        # Headers listed in Connection are hop-by-hop for this message (RFC 9110 §7.6.1).
-        dropped = dropped | {token.strip().lower() for token in connection.split(",")}
+    for key, value in ctx.headers:
+        if key == b"connection":
+            # Headers listed in Connection are hop-by-hop for this message (RFC 9110 §7.6.1).
+            dropped = dropped | {token.strip().lower() for token in value.decode("latin-1").split(",")}
     out: list[tuple[str, str]] = []
     forwarded_for = None
     for key, value in ctx.headers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from gateway_runtime.messages import IntegrationResult
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
     from gateway_runtime.context import RequestContext
 
 
+# Request templates of MOCK methods are nearly always static text: parse each distinct body once.
+@lru_cache(maxsize=1024)
 def _status_code(body: bytes) -> int:
     """Read `statusCode` from the transformed request body; AWS answers 200 when there is none."""
     try:

@@ -49,8 +49,7 @@ def mock(
         "requestTemplates": {"application/json": request_template},
         "passthroughBehavior": "WHEN_NO_MATCH",
         "integrationResponses": dict(
-            responses
-            or {"200": {"statusCode": "200", "responseTemplates": {"application/json": '{"mock": true}'}}}
+            responses or {"200": {"statusCode": "200", "responseTemplates": {"application/json": '{"mock": true}'}}}
         ),
         **extra,
     }
