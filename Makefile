@@ -52,10 +52,13 @@ typecheck: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Side by side with nginx and Caddy (bench/compare.py installs Debian's nginx, caddy, wrk and redis-server
+# when missing), then the upstream client and the configuration scale. Results land in bench/results/.
+BENCH_ARGS ?=
 bench: install
-	@set -e; found=0; for script in bench/*.py; do \
-		[ -e "$$script" ] || continue; found=1; echo "== $$script"; $(PY) "$$script"; \
-	done; [ $$found = 1 ] || echo "No benchmarks in bench/ yet."
+	$(PY) bench/compare.py $(BENCH_ARGS)
+	$(PY) bench/upstream_client.py
+	$(PY) bench/config_scale.py
 
 check: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) check

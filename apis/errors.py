@@ -45,3 +45,8 @@ class Unauthorized(ApiError):
 class AccessDenied(ApiError):
     status = 403
     error_type = "AccessDeniedException"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    error_type = "ServiceUnavailableException"

@@ -29,6 +29,14 @@ class ApiKeySource(models.TextChoices):
     AUTHORIZER = "AUTHORIZER"
 
 
+class ThrottlingFailMode(models.TextChoices):
+    """What gateways do with a stage's requests while the throttle/quota counter store is failing."""
+
+    OPEN = "open"  # serve them, uncounted
+    CLOSED = "closed"  # refuse them: 503 with Retry-After
+    LOCAL = "local"  # throttle them in each gateway process, at its share of the limits
+
+
 class RestApi(models.Model):
     id = models.CharField(primary_key=True, max_length=10, default=new_api_id, editable=False)
     owner = models.ForeignKey(
@@ -224,6 +232,10 @@ class Stage(models.Model):
     last_updated_date = models.DateTimeField(auto_now=True)
     # Grows on every change the gateway must see; gateways reload a stage when it moves.
     revision = models.BigIntegerField(default=1)
+    # Portico's own setting (DESIGN §5), patched at /throttlingFailMode.
+    throttling_fail_mode = models.CharField(
+        max_length=8, choices=ThrottlingFailMode.choices, default=ThrottlingFailMode.OPEN
+    )
 
     class Meta:
         ordering = ["stage_name"]
@@ -288,6 +300,23 @@ class UsagePlanKey(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["usage_plan", "api_key"], name="usage_plan_key_unique")]
+
+
+class QuotaAdjustment(models.Model):
+    """An UpdateUsage change of what is left of a key's quota, for gateways that count in their own process.
+
+    With Redis the control plane changes the shared counter directly; in the embedded mode the gateway
+    reads these through the runtime config and applies each one once.
+    """
+
+    usage_plan = models.ForeignKey(UsagePlan, on_delete=models.CASCADE, related_name="quota_adjustments")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="quota_adjustments")
+    period_start = models.DateTimeField()
+    remaining = models.BigIntegerField()
+    created_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
 
 
 class DomainName(models.Model):

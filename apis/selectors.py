@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from apis import models as m
 from apis import shapes
@@ -202,7 +204,46 @@ def stage_runtime_config(*, stage: m.Stage) -> dict[str, Any]:
         "accessLogSettings": stage.access_log_settings,
         "canarySettings": stage.canary_settings,
         "tracingEnabled": stage.tracing_enabled,
+        "throttlingFailMode": stage.throttling_fail_mode,
     }
+
+
+def keyring_runtime_config() -> dict[str, Any]:
+    """Return every API key (by digest, never by value) and usage plan, as gateways enforce them."""
+    plans: dict[str, dict[str, Any]] = {}
+    for plan in m.UsagePlan.objects.prefetch_related("api_stages"):
+        plans[plan.id] = {
+            "throttle": plan.throttle,
+            "quota": plan.quota,
+            "stages": {f"{s.rest_api_id}/{s.stage_name}": dict(s.throttle or {}) for s in plan.api_stages.all()},
+        }
+    plans_of: dict[str, list[str]] = {}
+    for key_id, plan_id in m.UsagePlanKey.objects.values_list("api_key_id", "usage_plan_id"):
+        plans_of.setdefault(key_id, []).append(plan_id)
+    keys = {
+        digest: {"id": key_id, "enabled": enabled, "plans": sorted(plans_of.get(key_id, []))}
+        for key_id, digest, enabled in m.ApiKey.objects.values_list("id", "value_digest", "enabled")
+    }
+    return {"keys": keys, "plans": plans}
+
+
+# UpdateUsage changes older than the longest quota period can no longer apply.
+QUOTA_ADJUSTMENT_HORIZON = timedelta(days=32)
+
+
+def quota_adjustments_runtime_config() -> list[dict[str, Any]]:
+    """Return the recent UpdateUsage changes, oldest first, for gateways that count in their own process."""
+    since = timezone.now() - QUOTA_ADJUSTMENT_HORIZON
+    return [
+        {
+            "id": item.id,
+            "usagePlanId": item.usage_plan_id,
+            "keyId": item.api_key_id,
+            "periodStart": int(item.period_start.timestamp()),
+            "remaining": item.remaining,
+        }
+        for item in m.QuotaAdjustment.objects.filter(period_start__gte=since).order_by("id")
+    ]
 
 
 def domain_runtime_configs() -> list[dict[str, Any]]:

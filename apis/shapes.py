@@ -229,6 +229,18 @@ def deployment_shape(deployment: m.Deployment) -> dict:
     )
 
 
+def method_settings_shape(settings: dict[str, Any]) -> dict[str, Any]:
+    """Key method settings as AWS does: `*/*`, or the escaped resource path and the verb (`~1pets/GET`)."""
+    shaped = {}
+    for key, value in settings.items():
+        path, _, verb = key.rpartition("/")
+        if path != "*":
+            # Stored as the runtime config names them (`pets/GET`, docs/runtime-config.md).
+            path = f"/{path}".replace("~", "~0").replace("/", "~1")
+        shaped[f"{path}/{verb}"] = value
+    return shaped
+
+
 def stage_shape(stage: m.Stage, *, tags: dict[str, str] | None = None) -> dict:
     return compact(
         {
@@ -238,7 +250,7 @@ def stage_shape(stage: m.Stage, *, tags: dict[str, str] | None = None) -> dict:
             "description": stage.description,
             "cacheClusterSize": stage.cache_cluster_size,
             "cacheClusterStatus": "AVAILABLE" if stage.cache_cluster_enabled else "NOT_AVAILABLE",
-            "methodSettings": stage.method_settings,
+            "methodSettings": method_settings_shape(stage.method_settings or {}),
             "variables": stage.variables,
             "documentationVersion": stage.documentation_version,
             "accessLogSettings": stage.access_log_settings,
@@ -247,7 +259,12 @@ def stage_shape(stage: m.Stage, *, tags: dict[str, str] | None = None) -> dict:
             "createdDate": epoch(stage.created_date),
             "lastUpdatedDate": epoch(stage.last_updated_date),
         }
-    ) | {"cacheClusterEnabled": stage.cache_cluster_enabled, "tracingEnabled": stage.tracing_enabled}
+    ) | {
+        "cacheClusterEnabled": stage.cache_cluster_enabled,
+        "tracingEnabled": stage.tracing_enabled,
+        # Portico's own field (not in AWS's Stage); AWS SDKs ignore it.
+        "throttlingFailMode": stage.throttling_fail_mode,
+    }
 
 
 def api_key_shape(key: m.ApiKey, *, value: str | None = None, tags: dict[str, str] | None = None) -> dict:

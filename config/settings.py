@@ -25,6 +25,16 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def env_rate(name: str, default: float) -> float | None:
+    """Read a requests-per-second limit; empty keeps the default, `0` or `off` turns the limit off."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"0", "off", "none"}:
+        return None
+    return float(value)
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -50,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "apis",
     "portal",
     "usage",
@@ -58,12 +71,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the web process itself (uvicorn has no static server); from the finders in DEBUG.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +115,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not memory: tests start gateway processes that read the control plane's test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -138,6 +161,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -145,6 +169,53 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+
+# Metering (docs/metering.md): the gateway's event sink and the drain, fold and prune of usage/.
+USAGE = {
+    "METERING": env_bool("USAGE_METERING", True),
+    "STREAM": os.environ.get("USAGE_STREAM", "portico:usage:events"),
+    "GROUP": os.environ.get("USAGE_GROUP", "portico-usage"),
+    "LOCAL_STORE": VAR_DIR / "metering" / "events.sqlite3",
+    "SPOOL": VAR_DIR / "metering" / "spool.sqlite3",
+    "SPOOL_MAX_EVENTS": env_int("USAGE_SPOOL_MAX_EVENTS", 1_000_000),
+    "FLUSH_INTERVAL": 0.05,
+    "FLUSH_EVENTS": 1000,
+    "EVENTS_PER_ENTRY": 100,
+    "DRAIN_INTERVAL": float(os.environ.get("USAGE_DRAIN_INTERVAL", "2")),
+    "DRAIN_BATCH_ENTRIES": env_int("USAGE_DRAIN_BATCH_ENTRIES", 500),
+    "DRAIN_MAX_SECONDS": 10.0,
+    "CLAIM_IDLE_MS": env_int("USAGE_CLAIM_IDLE_MS", 15_000),
+    "FOLD_INTERVAL": float(os.environ.get("USAGE_FOLD_INTERVAL", "10")),
+    "DEDUPE_HOURS": env_int("USAGE_DEDUPE_HOURS", 48),
+    "DEDUPE_CACHE_IDS": 1_000_000,
+    # Days each granularity is kept; 0 keeps it forever.
+    "RETENTION_DAYS": {
+        "m": env_int("USAGE_RETENTION_MINUTE_DAYS", 2),
+        "h": env_int("USAGE_RETENTION_HOUR_DAYS", 90),
+        "d": env_int("USAGE_RETENTION_DAY_DAYS", 0),
+    },
+    "ACCESS_LOG_DIR": Path(os.environ.get("ACCESS_LOG_DIR") or VAR_DIR / "logs"),
+}
+# Beat messages expire after one interval: a worker that was down does not come back to a pile of drains.
+CELERY_BEAT_SCHEDULE = {
+    "drain-usage-events": {
+        "task": "usage.drain_usage_events",
+        "schedule": USAGE["DRAIN_INTERVAL"],
+        "options": {"expires": max(USAGE["DRAIN_INTERVAL"], 1.0)},
+    },
+    "fold-usage-rollups": {
+        "task": "usage.fold_usage_rollups",
+        "schedule": USAGE["FOLD_INTERVAL"],
+        "options": {"expires": max(USAGE["FOLD_INTERVAL"], 1.0)},
+    },
+    "prune-usage": {"task": "usage.prune_usage", "schedule": 3600.0, "options": {"expires": 600}},
+}
+# Rotated portal keys stop working when their grace period ends.
+CELERY_BEAT_SCHEDULE["portal-expire-rotated-keys"] = {
+    "task": "portal.tasks.expire_rotated_keys",
+    "schedule": 30.0,
+    "options": {"expires": 30},
+}
 
 # Secrets stored by Portico (SigV4 secrets, API key copies for includeValue) are encrypted with a key
 # derived from this value; the API-key lookup digest uses the pepper.
@@ -169,8 +240,10 @@ GATEWAY = {
     "MAX_BODY_BYTES": 10 * 1024 * 1024,
     "DEFAULT_TIMEOUT_MS": 29_000,
     "UPSTREAM_POOL_SIZE": env_int("GATEWAY_UPSTREAM_POOL_SIZE", 256),
+    # Throttle and quota counters: in Redis (REDIS_URL) under this key prefix, else in the gateway process.
+    "COUNTER_PREFIX": os.environ.get("GATEWAY_COUNTER_PREFIX", "portico:"),
     "COUNTER_TIMEOUT_MS": env_int("GATEWAY_COUNTER_TIMEOUT_MS", 50),
-    "ACCOUNT_RATE_LIMIT": float(os.environ.get("GATEWAY_ACCOUNT_RATE_LIMIT", "10000")),
+    "ACCOUNT_RATE_LIMIT": env_rate("GATEWAY_ACCOUNT_RATE_LIMIT", 10000.0),
     "ACCOUNT_BURST_LIMIT": env_int("GATEWAY_ACCOUNT_BURST_LIMIT", 5000),
     # Where integrations may connect: loopback and private ranges only when allowed explicitly.
     "ALLOW_PRIVATE_UPSTREAMS": env_bool("GATEWAY_ALLOW_PRIVATE_UPSTREAMS", True),
@@ -179,9 +252,43 @@ GATEWAY = {
 # Demo backend served by the web process (the demo API's HTTP_PROXY target).
 DEMO_BACKEND_URL = os.environ.get("DEMO_BACKEND_URL", f"http://127.0.0.1:{WEB_PORT}/demo-backend")
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email prints to the console in the embedded mode and goes out over SMTP once EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Portico <portico@localhost>")
 
-LOGIN_URL = "/admin/login/"
+# Accounts of the developer portal (django-allauth, template mode). The console keeps its own login page.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:home"
+ACCOUNT_ADAPTER = "portal.adapter.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "portal:home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portico] "
+# allauth's limits, counted in the default cache (Redis when REDIS_URL is set).
+ACCOUNT_RATE_LIMITS = {
+    "login": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "30/m/ip"),
+    "login_failed": os.environ.get("PORTAL_LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
+    "signup": os.environ.get("PORTAL_SIGNUP_RATE_LIMIT", "20/m/ip"),
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Portico"
+
+# Developer portal: the address its emails link to; "try it" calls reach the gateway at this fixed base URL
+# only, at most this often per consumer.
+PORTAL_URL = os.environ.get("PORTAL_URL", f"http://localhost:{WEB_PORT}").rstrip("/")
+PORTAL_GATEWAY_URL = os.environ.get("PORTAL_GATEWAY_URL", f"http://127.0.0.1:{GATEWAY_PORT}").rstrip("/")
+PORTAL_TRY_IT_PER_MINUTE = env_int("PORTAL_TRY_IT_PER_MINUTE", 60)
+PORTAL_TRY_IT_TIMEOUT = float(os.environ.get("PORTAL_TRY_IT_TIMEOUT", "30"))
 
 LOGGING = {
     "version": 1,

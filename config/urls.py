@@ -12,6 +12,9 @@ def health(_request):
 urlpatterns = [
     path("health", health, name="health"),
     path("aws/", include("apis.aws_api.urls")),
+    path("console/", include("apis.console.urls")),
     path("demo-backend/", include("apis.demo_backend")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("portal.urls")),
 ]

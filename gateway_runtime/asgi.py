@@ -19,14 +19,20 @@ import aiohttp
 from gateway_runtime import pipeline
 from gateway_runtime.config import ConfigDelta, ConfigSource, GatewaySettings
 from gateway_runtime.context import RequestContext, new_request_ids
+from gateway_runtime.counters import Limiter, build_limiter
 from gateway_runtime.integrations.upstream import open_session
+from gateway_runtime.limits import account_bucket
 from gateway_runtime.messages import JSON_CONTENT_TYPE, NO_BODY_STATUSES, Response
+from gateway_runtime.metering import Recorder
 from gateway_runtime.responses import unexpected_failure
 from gateway_runtime.runtime import ConfigPoller, RuntimeConfig
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/ping"
+METRICS_PATH = "/metrics"
+# A JSON config file to serve instead of the control plane's database (gateway_runtime.sources).
+CONFIG_FILE_VARIABLE = "PORTICO_GATEWAY_CONFIG_FILE"
 
 Scope = dict[str, Any]
 
@@ -40,20 +46,25 @@ def load_settings() -> GatewaySettings:
         return GatewaySettings()
     try:
         gateway = getattr(settings, "GATEWAY", None)
+        redis_url = getattr(settings, "REDIS_URL", "") or ""
+        pepper = getattr(settings, "API_KEY_PEPPER", "") or ""
     except ImproperlyConfigured as exc:
         logger.warning("Django settings unusable (%s); the gateway runs on its default settings", exc)
         return GatewaySettings()
-    return GatewaySettings.from_mapping(gateway) if gateway else GatewaySettings()
+    return GatewaySettings.from_mapping(gateway or {}, redis_url=redis_url, api_key_pepper=pepper)
 
 
 class GatewayApplication:
     """Serve every deployed stage from an in-memory config that a background poller keeps current."""
 
-    def __init__(self, source: ConfigSource, settings: GatewaySettings):
+    def __init__(self, source: ConfigSource, settings: GatewaySettings, recorder: Recorder | None = None):
         self.source = source
         self.settings = settings
+        # Usage events, Prometheus metrics, access and execution logs, after each response.
+        self.recorder = recorder or Recorder()
         self.runtime = RuntimeConfig()
         self.session: aiohttp.ClientSession | None = None
+        self.limiter: Limiter | None = None
         self._poller: ConfigPoller | None = None
         self._startup: asyncio.Future[None] | None = None
         self._ready = False
@@ -61,6 +72,8 @@ class GatewayApplication:
     def _install(self, runtime: RuntimeConfig) -> None:
         # One reference assignment: requests in flight keep the config they started with.
         self.runtime = runtime
+        if self.limiter is not None and runtime.quota_adjustments:
+            self.limiter.apply_quota_adjustments(runtime.quota_adjustments, runtime.keyring.plans)
 
     async def start(self) -> None:
         """Start the gateway once, however many callers ask at the same time."""
@@ -69,8 +82,16 @@ class GatewayApplication:
         await asyncio.shield(self._startup)
 
     async def _start(self) -> None:
-        """Open the upstream connection pool, load the config, and start polling for changes."""
+        """Open the upstream connection pool and the counters, load the config, and start polling for changes."""
         self.session = open_session(self.settings.upstream_pool_size)
+        settings = self.settings
+        self.limiter = build_limiter(
+            redis_url=settings.redis_url,
+            prefix=settings.counter_prefix,
+            timeout_ms=settings.counter_timeout_ms,
+            account=account_bucket(settings.account_rate_limit, settings.account_burst_limit),
+        )
+        await self.limiter.start()
         self._poller = ConfigPoller(self.source, self.settings, self._install, lambda: self.runtime)
         try:
             await self._poller.refresh()
@@ -80,6 +101,7 @@ class GatewayApplication:
                 "Initial gateway config load failed; retrying every %ss", self.settings.config_poll_seconds
             )
         self._poller.start()
+        await self.recorder.start()
         self._ready = True
 
     async def shutdown(self) -> None:
@@ -90,6 +112,10 @@ class GatewayApplication:
         if self.session is not None:
             await self.session.close()
             self.session = None
+        if self.limiter is not None:
+            await self.limiter.stop()
+            self.limiter = None
+        await self.recorder.stop()
         self._startup = None
         self._ready = False
 
@@ -125,11 +151,15 @@ class GatewayApplication:
             # ASGI servers without lifespan support (daphne) start the gateway on the first request.
             await self.start()
         request_id, apigw_id = new_request_ids()
+        ctx = None
         try:
             if scope["path"] == HEALTH_PATH:
                 response = self._health()
+            elif scope["path"] == METRICS_PATH:
+                response = self.recorder.metrics_response()
             else:
-                response = await pipeline.run(self._context(scope, receive, request_id, apigw_id))
+                ctx = self._context(scope, receive, request_id, apigw_id)
+                response = await pipeline.run(ctx)
         except pipeline.ClientDisconnected:
             return
         except Exception:
@@ -143,7 +173,8 @@ class GatewayApplication:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = b"" if response.status in NO_BODY_STATUSES else response.body
         await send({"type": "http.response.body", "body": body})
-        # Metering event and access log line go here, after the client has its response.
+        if ctx is not None:
+            self.recorder.record(ctx, response.status, len(body))
 
     def _context(self, scope: Scope, receive: Any, request_id: bytes, apigw_id: bytes) -> RequestContext:
         headers = scope["headers"]
@@ -168,17 +199,23 @@ class GatewayApplication:
             host=host,
             scheme=scope.get("scheme", "http"),
             client_ip=client[0] if client else "",
+            limiter=self.limiter,
         )
 
     def _health(self) -> Response:
         runtime = self.runtime
-        body = {"status": "ok", "configVersion": runtime.version, "stages": len(runtime.stages)}
+        body: dict[str, Any] = {"status": "ok", "configVersion": runtime.version, "stages": len(runtime.stages)}
+        if self.limiter is not None:
+            # Whether throttles and quotas are enforced right now, and what passed while they were not.
+            body["counters"] = self.limiter.stats()
         return Response(200, [(b"content-type", JSON_CONTENT_TYPE)], json.dumps(body).encode())
 
 
-def build_application(source: ConfigSource, settings: GatewaySettings | None = None) -> GatewayApplication:
-    """Return a gateway ASGI app serving the config `source` provides."""
-    return GatewayApplication(source, settings or GatewaySettings())
+def build_application(
+    source: ConfigSource, settings: GatewaySettings | None = None, recorder: Recorder | None = None
+) -> GatewayApplication:
+    """Return a gateway ASGI app serving the config `source` provides (metering off unless `recorder` has it)."""
+    return GatewayApplication(source, settings or GatewaySettings(), recorder)
 
 
 class DatabaseSourceOnFirstUse:
@@ -211,6 +248,16 @@ class DatabaseSourceOnFirstUse:
         return await self._get().load(known)
 
 
+def default_source() -> ConfigSource:
+    """Return the JSON file source when PORTICO_GATEWAY_CONFIG_FILE is set, else the control plane's tables."""
+    path = os.environ.get(CONFIG_FILE_VARIABLE)
+    if path:
+        from gateway_runtime.sources import FileConfigSource
+
+        return FileConfigSource(path)
+    return DatabaseSourceOnFirstUse()
+
+
 # The web process does the same in config/asgi.py: the gateway reads the same settings module.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = build_application(DatabaseSourceOnFirstUse(), load_settings())
+application = build_application(default_source(), load_settings(), Recorder.from_django())

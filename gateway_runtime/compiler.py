@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gateway_runtime.config import DEFAULT_TIMEOUT_MS
+from gateway_runtime.config import DEFAULT_TIMEOUT_MS, stage_key
 from gateway_runtime.integrations import INTEGRATIONS, PROXY_TYPES
+from gateway_runtime.limits import NO_STAGE_LIMITS, Bucket, StageLimits, compile_stage_limits, stage_bucket
 from gateway_runtime.mapping import (
     HeaderMapping,
     RequestMapping,
@@ -122,6 +123,8 @@ class CompiledMethod:
     authorization_type: str
     integration: CompiledIntegration | None
     definition: dict[str, Any]
+    # The stage-tier throttle bucket of this method (its method settings, else the stage default), if any.
+    stage_bucket: Bucket | None = None
 
 
 @dataclass(slots=True)
@@ -139,6 +142,9 @@ class CompiledStage:
     variables: dict[str, str]
     binary_media_types: tuple[str, ...]
     config: dict[str, Any] = field(repr=False)
+    key: str = ""  # "{apiId}/{stageName}", as usage plans and the keyring name the stage
+    api_key_source: str = "HEADER"
+    limits: StageLimits = NO_STAGE_LIMITS
 
     def is_binary(self, content_type: str | None) -> bool:
         """Return True when a content type is one of the API's binary media types."""
@@ -226,6 +232,9 @@ def compile_stage(config: dict[str, Any], *, default_timeout_ms: int = DEFAULT_T
     rest_api = snapshot.get("restApi") or {}
     api_id = str(config.get("apiId") or rest_api.get("id") or "")
     variables = {str(key): str(value) for key, value in (config.get("variables") or {}).items()}
+    stage_name = str(config.get("stageName") or "")
+    key = stage_key(api_id, stage_name)
+    limits = compile_stage_limits(config)
     router: Router[CompiledMethod] = Router()
     methods_by_id: dict[tuple[str, str], CompiledMethod] = {}
     for resource in snapshot.get("resources") or ():
@@ -247,12 +256,13 @@ def compile_stage(config: dict[str, Any], *, default_timeout_ms: int = DEFAULT_T
                     else None
                 ),
                 definition=definition,
+                stage_bucket=stage_bucket(limits, key, path, verb),
             )
             router.add(path, verb, method)
             methods_by_id[(method.resource_id, verb)] = method
     return CompiledStage(
         api_id=api_id,
-        stage_name=str(config.get("stageName") or ""),
+        stage_name=stage_name,
         revision=int(config.get("revision") or 0),
         deployment_id=config.get("deploymentId"),
         execute_api_disabled=bool(rest_api.get("disableExecuteApiEndpoint")),
@@ -262,6 +272,9 @@ def compile_stage(config: dict[str, Any], *, default_timeout_ms: int = DEFAULT_T
         variables=variables,
         binary_media_types=tuple(str(item).lower() for item in rest_api.get("binaryMediaTypes") or ()),
         config=config,
+        key=key,
+        api_key_source=str(rest_api.get("apiKeySource") or "HEADER").upper(),
+        limits=limits,
     )
 
 

@@ -14,6 +14,10 @@ from typing import Any, Protocol, runtime_checkable
 DEFAULT_PUBLIC_HOST = "execute-api.localhost"
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT_MS = 29_000
+DEFAULT_COUNTER_PREFIX = "portico:"
+DEFAULT_COUNTER_TIMEOUT_MS = 50
+DEFAULT_ACCOUNT_RATE_LIMIT = 10_000.0
+DEFAULT_ACCOUNT_BURST_LIMIT = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +29,35 @@ class GatewaySettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     default_timeout_ms: int = DEFAULT_TIMEOUT_MS
     upstream_pool_size: int = 256
+    # Throttling and quotas: counters in Redis when a URL is set, else in the process (embedded mode).
+    redis_url: str = field(default="", repr=False)
+    counter_prefix: str = DEFAULT_COUNTER_PREFIX
+    counter_timeout_ms: int = DEFAULT_COUNTER_TIMEOUT_MS
+    # Account-level throttle (AWS's per-account limit); a rate of None (or <= 0) turns it off.
+    account_rate_limit: float | None = DEFAULT_ACCOUNT_RATE_LIMIT
+    account_burst_limit: int = DEFAULT_ACCOUNT_BURST_LIMIT
+    # The server pepper API key digests are keyed with (settings.API_KEY_PEPPER), as bytes.
+    api_key_pepper: bytes = field(default=b"", repr=False)
 
     @classmethod
-    def from_mapping(cls, gateway: Mapping[str, Any]) -> GatewaySettings:
+    def from_mapping(
+        cls, gateway: Mapping[str, Any], *, redis_url: str = "", api_key_pepper: str = ""
+    ) -> GatewaySettings:
         """Build settings from a `GATEWAY`-shaped dict, keeping defaults for absent keys."""
         defaults = cls()
+        account_rate = gateway.get("ACCOUNT_RATE_LIMIT", defaults.account_rate_limit)
         return cls(
             public_host=str(gateway.get("PUBLIC_HOST") or defaults.public_host).lower().strip("."),
             config_poll_seconds=float(gateway.get("CONFIG_POLL_SECONDS", defaults.config_poll_seconds)),
             max_body_bytes=int(gateway.get("MAX_BODY_BYTES", defaults.max_body_bytes)),
             default_timeout_ms=int(gateway.get("DEFAULT_TIMEOUT_MS", defaults.default_timeout_ms)),
             upstream_pool_size=int(gateway.get("UPSTREAM_POOL_SIZE", defaults.upstream_pool_size)),
+            redis_url=redis_url,
+            counter_prefix=str(gateway.get("COUNTER_PREFIX") or defaults.counter_prefix),
+            counter_timeout_ms=int(gateway.get("COUNTER_TIMEOUT_MS", defaults.counter_timeout_ms)),
+            account_rate_limit=None if account_rate is None else float(account_rate),
+            account_burst_limit=int(gateway.get("ACCOUNT_BURST_LIMIT", defaults.account_burst_limit)),
+            api_key_pepper=api_key_pepper.encode(),
         )
 
 
@@ -51,6 +73,10 @@ class ConfigDelta:
     changed: dict[str, dict] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     domains: list[dict] = field(default_factory=list)
+    # The whole keyring (API keys by digest, usage plans); None when the source knows it has not changed.
+    keyring: dict | None = None
+    # UpdateUsage changes of the current quota periods, for gateways keeping counters in the process.
+    quota_adjustments: list[dict] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -69,15 +95,33 @@ class ConfigSource(Protocol):
 class InMemoryConfigSource:
     """A config source over plain dicts, for tests and benchmarks."""
 
-    def __init__(self, stages: Iterable[dict] = (), domains: Iterable[dict] = (), *, version: int = 1):
+    def __init__(
+        self,
+        stages: Iterable[dict] = (),
+        domains: Iterable[dict] = (),
+        *,
+        version: int = 1,
+        keyring: dict | None = None,
+    ):
         self._version = version
         self._stages: dict[str, dict] = {}
         self._domains: list[dict] = []
+        self._keyring: dict = copy.deepcopy(keyring) if keyring else {}
         self._store(stages, domains)
 
-    def replace(self, stages: Iterable[dict], domains: Iterable[dict] | None = None) -> int:
-        """Swap the whole config (domains too when given) and bump the version; return the new version."""
+    def replace(
+        self, stages: Iterable[dict], domains: Iterable[dict] | None = None, *, keyring: dict | None = None
+    ) -> int:
+        """Swap the whole config (domains and keyring too when given), bump the version; return it."""
         self._store(stages, self._domains if domains is None else domains)
+        if keyring is not None:
+            self._keyring = copy.deepcopy(keyring)
+        self._version += 1
+        return self._version
+
+    def replace_keyring(self, keyring: dict) -> int:
+        """Swap the keyring only (keys disabled, plans changed) and bump the version; return it."""
+        self._keyring = copy.deepcopy(keyring)
         self._version += 1
         return self._version
 
@@ -96,4 +140,9 @@ class InMemoryConfigSource:
             key: copy.deepcopy(stage) for key, stage in self._stages.items() if known.get(key) != stage.get("revision")
         }
         removed = [key for key in known if key not in self._stages]
-        return ConfigDelta(changed=changed, removed=removed, domains=copy.deepcopy(self._domains))
+        return ConfigDelta(
+            changed=changed,
+            removed=removed,
+            domains=copy.deepcopy(self._domains),
+            keyring=copy.deepcopy(self._keyring),
+        )

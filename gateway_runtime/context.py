@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from gateway_runtime.compiler import CompiledMethod, CompiledStage
     from gateway_runtime.config import GatewaySettings
+    from gateway_runtime.counters import Limiter
+    from gateway_runtime.keyring import Subscription
     from gateway_runtime.messages import Headers, IntegrationResult
     from gateway_runtime.responses import ErrorKind
     from gateway_runtime.runtime import RuntimeConfig
@@ -50,6 +52,7 @@ class RequestContext:
         "_context",
         "_query",
         "_result_text",
+        "api_key_id",
         "apigw_id",
         "body",
         "client_ip",
@@ -59,6 +62,7 @@ class RequestContext:
         "headers",
         "host",
         "integration_latency_ms",
+        "limiter",
         "log",
         "mapped",
         "method",
@@ -76,6 +80,8 @@ class RequestContext:
         "settings",
         "stage",
         "started",
+        "subscription",
+        "usage_plan_id",
     )
 
     def __init__(
@@ -96,6 +102,7 @@ class RequestContext:
         client_ip: str = "",
         body: bytes = b"",
         log: list[str] | None = None,
+        limiter: Limiter | None = None,
     ):
         self.request_id = request_id
         self.apigw_id = apigw_id
@@ -113,6 +120,8 @@ class RequestContext:
         self.body = body
         # Only TestInvokeMethod keeps an execution log; steps check for None before formatting anything.
         self.log = log
+        # None where nothing is throttled (TestInvokeMethod).
+        self.limiter = limiter
         self.started = time.perf_counter()
         self.stage: CompiledStage | None = None
         self.route_path = raw_path
@@ -124,6 +133,10 @@ class RequestContext:
         self.result: IntegrationResult | None = None
         self.integration_latency_ms = 0
         self.error: tuple[ErrorKind, str] | None = None
+        # Set by the API key step when the method requires a key and the request presented a valid one.
+        self.subscription: Subscription | None = None
+        self.api_key_id: str | None = None
+        self.usage_plan_id: str | None = None
         self._query: dict[str, list[str]] | None = None
         self._context: dict[str, Any] | None = None
         self._body_text: str | None = None
@@ -138,6 +151,13 @@ class RequestContext:
         for key, value in self.headers:
             if key == wanted:
                 return value.decode("latin-1")
+        return None
+
+    def raw_header(self, name: bytes) -> bytes | None:
+        """Return the first value of a request header by its lower-case name, as the bytes received."""
+        for key, value in self.headers:
+            if key == name:
+                return value
         return None
 
     def header_values(self, name: str) -> list[str]:
@@ -203,7 +223,11 @@ class RequestContext:
                 "protocol": "HTTP/1.1",
                 "domainName": self.host,
                 "requestTimeEpoch": int(time.time() * 1000),
-                "identity": {"sourceIp": self.client_ip, "userAgent": self.header("user-agent")},
+                "identity": {
+                    "sourceIp": self.client_ip,
+                    "userAgent": self.header("user-agent"),
+                    "apiKeyId": self.api_key_id,
+                },
             }
         if self.error is not None:
             kind, message = self.error

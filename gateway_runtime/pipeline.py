@@ -9,26 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from gateway_runtime.accesslog import execution_log
 from gateway_runtime.addressing import resolve
 from gateway_runtime.context import RequestContext, java_map
+from gateway_runtime.counters import OVER_QUOTA, OVER_RATE, STORE_DOWN
+from gateway_runtime.limits import request_check
 from gateway_runtime.messages import IntegrationConfigError, Response, proxy_response_headers
 from gateway_runtime.responses import (
     API_CONFIGURATION_ERROR,
+    COUNTERS_UNAVAILABLE,
     FORBIDDEN,
     INTEGRATION_FAILURE,
     INTEGRATION_TIMEOUT,
+    INVALID_API_KEY,
     MISSING_AUTHENTICATION_TOKEN,
     NO_CUSTOM_RESPONSES,
+    QUOTA_EXCEEDED,
     REQUEST_TOO_LARGE,
+    THROTTLED,
     UNSUPPORTED_MEDIA_TYPE,
     ErrorKind,
     default_error,
     select_template,
 )
+
+# What the counters' refusals look like to the client (each with Retry-After).
+REFUSALS = {OVER_RATE: THROTTLED, OVER_QUOTA: QUOTA_EXCEEDED, STORE_DOWN: COUNTERS_UNAVAILABLE}
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +80,49 @@ async def route(ctx: RequestContext) -> Response | None:
         return error(ctx, MISSING_AUTHENTICATION_TOKEN)
     ctx.route, ctx.raw_path_params = match
     return None
+
+
+async def api_key(ctx: RequestContext) -> Response | None:
+    """Admit a method that requires an API key only with an enabled key of a plan covering this stage: 403."""
+    assert ctx.stage is not None and ctx.route is not None
+    if not ctx.route.api_key_required:
+        return None
+    # apiKeySource AUTHORIZER takes the authorizer's usageIdentifierKey; until authorizers land, none is found.
+    value = ctx.raw_header(b"x-api-key") if ctx.stage.api_key_source == "HEADER" else None
+    runtime = ctx.runtime
+    found = None if runtime is None else runtime.keyring.subscription(value, ctx.stage.key, ctx.settings.api_key_pepper)
+    if found is None:
+        # Missing, unknown, disabled or not in a plan for this stage: one answer for all, as AWS gives.
+        return error(ctx, INVALID_API_KEY)
+    ctx.subscription = found
+    ctx.api_key_id, ctx.usage_plan_id = found.key_id, found.plan.id
+    return None
+
+
+async def throttle_and_quota(ctx: RequestContext) -> Response | None:
+    """Take a token from each throttle tier and one request of the key's quota, all or none: 429 when out."""
+    assert ctx.stage is not None and ctx.route is not None
+    limiter = ctx.limiter
+    if limiter is None:
+        return None
+    check = request_check(
+        stage_key=ctx.stage.key,
+        resource_path=ctx.route.resource_path,
+        http_method=ctx.route.http_method,
+        stage_tier=ctx.route.stage_bucket,
+        account_tier=limiter.account,
+        subscription=ctx.subscription,
+        now=time.time(),
+    )
+    if check is None:
+        return None
+    verdict = await limiter.admit(check, ctx.stage.limits.fail_mode)
+    kind = REFUSALS.get(verdict.outcome)
+    if kind is None:
+        return None
+    response = error(ctx, kind)
+    response.headers.append((b"retry-after", str(verdict.retry_after).encode()))
+    return response
 
 
 async def read_body(ctx: RequestContext) -> Response | None:
@@ -223,11 +277,17 @@ FRONT_STEPS: list[Step] = [
     resolve_stage,
     # canary pick
     route,
+    execution_log,  # keeps the execution log when the method's loggingLevel asks (gateway_runtime.accesslog)
+]
+
+# The cheap refusals, before a body up to 10 MB is read. TestInvokeMethod skips them, as AWS's does.
+ADMISSION_STEPS: list[Step] = [
+    # resource policy (IP/CIDR), CORS preflight, authorizer
+    api_key,
+    throttle_and_quota,
 ]
 
 METHOD_STEPS: list[Step] = [
-    # resource policy (IP/CIDR), CORS preflight, authorizer, API key + usage plan, throttle, quota:
-    # the cheap refusals, before a body up to 10 MB is read.
     read_body,
     # request validation, cache lookup
     integration_request,
@@ -237,7 +297,7 @@ METHOD_STEPS: list[Step] = [
 ]
 
 # After the response is built (asgi.py): metering event, access log line.
-STEPS: list[Step] = [*FRONT_STEPS, *METHOD_STEPS]
+STEPS: list[Step] = [*FRONT_STEPS, *ADMISSION_STEPS, *METHOD_STEPS]
 
 
 async def run(ctx: RequestContext, steps: list[Step] = STEPS) -> Response:

@@ -65,6 +65,8 @@ THROTTLED = ErrorKind("THROTTLED", 429, "Too Many Requests", "TooManyRequestsExc
 UNAUTHORIZED = ErrorKind("UNAUTHORIZED", 401, "Unauthorized", "UnauthorizedException")
 UNSUPPORTED_MEDIA_TYPE = ErrorKind("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", "BadRequestException")
 WAF_FILTERED = ErrorKind("WAF_FILTERED", 403, "Forbidden", "WafFilteredException")
+# The counter store is down and the stage fails closed. AWS has no such type; the API's DEFAULT_5XX applies.
+COUNTERS_UNAVAILABLE = ErrorKind("DEFAULT_5XX", 503, "Service Unavailable", "ServiceUnavailableException")
 # Not a customisable type: unknown API/stage, or the execute-api endpoint disabled. AWS answers before
 # it knows which API's gateway responses would apply.
 FORBIDDEN = ErrorKind("FORBIDDEN", 403, "Forbidden", "ForbiddenException")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from gateway_runtime.compiler import CompiledDomain, CompiledStage, compile_domains, compile_stage
 from gateway_runtime.config import ConfigDelta, ConfigSource, GatewaySettings
+from gateway_runtime.keyring import EMPTY_KEYRING, Keyring, compile_keyring
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class RuntimeConfig:
     revisions: dict[str, int] = field(default_factory=dict)
     by_api: dict[str, dict[str, CompiledStage]] = field(default_factory=dict)
     domains: dict[str, CompiledDomain] = field(default_factory=dict)
+    keyring: Keyring = EMPTY_KEYRING
+    quota_adjustments: tuple[dict, ...] = ()
 
     def stage(self, api_id: str, stage_name: str) -> CompiledStage | None:
         """Return a served stage, or None."""
@@ -60,7 +63,21 @@ def apply_delta(current: RuntimeConfig, delta: ConfigDelta, version: int, settin
     except Exception:
         logger.exception("Could not compile the domain configs; keeping the previous ones")
         domains = current.domains
-    return RuntimeConfig(version=version, stages=stages, revisions=revisions, by_api=by_api, domains=domains)
+    keyring = current.keyring
+    if delta.keyring is not None:
+        try:
+            keyring = compile_keyring(delta.keyring)
+        except Exception:
+            logger.exception("Could not compile the keyring; keeping the previous one")
+    return RuntimeConfig(
+        version=version,
+        stages=stages,
+        revisions=revisions,
+        by_api=by_api,
+        domains=domains,
+        keyring=keyring,
+        quota_adjustments=tuple(delta.quota_adjustments),
+    )
 
 
 class ConfigPoller:
@@ -89,11 +106,12 @@ class ConfigPoller:
         # Compiling a large API takes a while; it runs between requests, never inside one.
         self._install(apply_delta(self._current(), delta, version, self._settings))
         logger.info(
-            "Gateway config version %s: %d stage(s) changed, %d removed, %d domain(s)",
+            "Gateway config version %s: %d stage(s) changed, %d removed, %d domain(s), %d API key(s)",
             version,
             len(delta.changed),
             len(delta.removed),
             len(delta.domains),
+            len(self._current().keyring.keys),
         )
         return True
 

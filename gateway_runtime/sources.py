@@ -1,10 +1,20 @@
-"""The config source that reads the control plane's tables (off the hot path, in one worker thread)."""
+"""Config sources beyond the in-memory one: the control plane's tables, and a JSON file.
+
+`DatabaseConfigSource` is what production gateways read (off the hot path, in one worker thread).
+`FileConfigSource` serves a JSON document, for gateways started without a control plane (tests that run
+several gateway processes, benchmarks); `asgi.py` picks it when `PORTICO_GATEWAY_CONFIG_FILE` is set.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 from gateway_runtime.config import ConfigDelta, stage_key
 
@@ -40,7 +50,12 @@ class DatabaseConfigSource:
         from django.db import close_old_connections
 
         from apis import models as m
-        from apis.selectors import domain_runtime_configs, stage_runtime_config
+        from apis.selectors import (
+            domain_runtime_configs,
+            keyring_runtime_config,
+            quota_adjustments_runtime_config,
+            stage_runtime_config,
+        )
 
         close_old_connections()
         try:
@@ -56,6 +71,48 @@ class DatabaseConfigSource:
                 delta.changed[stage_key(stage.rest_api_id, stage.stage_name)] = stage_runtime_config(stage=stage)
             delta.removed = [key for key in known if key not in current]
             delta.domains = domain_runtime_configs()
+            # Keys and plans change without a stage revision moving: the keyring goes out on every version.
+            delta.keyring = keyring_runtime_config()
+            delta.quota_adjustments = quota_adjustments_runtime_config()
             return delta
         finally:
             close_old_connections()
+
+
+class FileConfigSource:
+    """Serve the config in a JSON file: `{"version", "stages", "domains", "keyring", "quotaAdjustments"}`.
+
+    The file is read again when its modification time or size changes; writers should replace it
+    atomically (write a temporary file, then rename it over this one) and raise `version`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self._path = Path(path)
+        self._stamp: tuple[int, int] | None = None
+        self._document: dict[str, Any] = {}
+
+    def _read(self) -> dict[str, Any]:
+        stat = self._path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            self._document = json.loads(self._path.read_text())
+            self._stamp = stamp
+        return self._document
+
+    async def version(self) -> int:
+        """Return the file's `version`."""
+        return int(self._read().get("version") or 0)
+
+    async def load(self, known: dict[str, int]) -> ConfigDelta:
+        """Return the stages whose revision differs from `known`, the removed keys, domains and keyring."""
+        document = self._read()
+        stages = {stage_key(item["apiId"], item["stageName"]): item for item in document.get("stages") or ()}
+        return ConfigDelta(
+            changed={
+                key: copy.deepcopy(item) for key, item in stages.items() if known.get(key) != item.get("revision")
+            },
+            removed=[key for key in known if key not in stages],
+            domains=copy.deepcopy(document.get("domains") or []),
+            keyring=copy.deepcopy(document.get("keyring") or {}),
+            quota_adjustments=copy.deepcopy(document.get("quotaAdjustments") or []),
+        )

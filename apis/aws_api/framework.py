@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ class Call:
     query: QueryDict
     raw_body: bytes
     principal: Principal
+    headers: Mapping[str, str] = field(default_factory=dict)
     _body: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -126,7 +127,7 @@ class Operation:
     name: str
     method: str
     uri: str
-    handler: Callable[[Call], dict | None]
+    handler: Callable[[Call], dict | HttpResponse | None]
     status: int = 200
     query_selector: tuple[str, str] | None = None  # e.g. ("mode", "import") distinguishes ImportApiKeys
     changes: bool | None = None  # None: every verb but GET changes something
@@ -144,7 +145,7 @@ def op(
     method: str,
     uri: str,
     name: str,
-    handler: Callable[[Call], dict | None],
+    handler: Callable[[Call], dict | HttpResponse | None],
     status: int = 200,
     when: tuple[str, str] | None = None,
     changes: bool | None = None,
@@ -190,6 +191,11 @@ class OperationView(APIView):
         self.request_id = str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
 
+    def perform_content_negotiation(self, request: Any, force: bool = False) -> tuple[Any, str]:
+        # Answers are always JSON; `?format=` is an operation parameter here (ImportApiKeys), not DRF's override.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
     def _pick(self, request: Any) -> Operation | None:
         candidates = [o for o in self.operations if o.method == request.method]
         for candidate in candidates:
@@ -208,7 +214,13 @@ class OperationView(APIView):
             return aws_error_response(404, "UnknownOperationException", "Unknown operation", self.request_id)
         values = [params[f"p{i}"] for i in range(len(params))]
         named = dict(zip(operation.param_names, values, strict=True))
-        call = Call(params=named, query=request.query_params, raw_body=request.body, principal=request.auth)
+        call = Call(
+            params=named,
+            query=request.query_params,
+            raw_body=request.body,
+            principal=request.auth,
+            headers=request.headers,
+        )
         try:
             if operation.writes:
                 with transaction.atomic():
@@ -218,24 +230,35 @@ class OperationView(APIView):
         except ApiError as exc:
             self._audit(request, operation, exc.status, exc.error_type, exc.message)
             return aws_error_response(exc.status, exc.error_type, exc.message, self.request_id)
-        self._audit(request, operation, operation.status)
-        if body is None:
+        self._audit(request, operation, operation.status, created=_created_id(operation, body))
+        if isinstance(body, HttpResponse):
+            response = body  # an operation whose answer is not a JSON object (GetExport)
+        elif body is None:
             response = HttpResponse(status=operation.status)
         else:
             response = HttpResponse(json.dumps(body), status=operation.status, content_type="application/json")
         response["x-amzn-RequestId"] = self.request_id
         return response
 
-    def _audit(self, request: Any, operation: Operation, status: int, error_type: str = "", message: str = "") -> None:
+    def _audit(
+        self,
+        request: Any,
+        operation: Operation,
+        status: int,
+        error_type: str = "",
+        message: str = "",
+        created: str = "",
+    ) -> None:
         if not operation.writes:
             return
         principal: Principal = request.auth
+        target = request.path.removeprefix("/aws")
         audit_record(
             user=principal.user,
             access_key_id=principal.access_key_id,
             source_ip=client_ip(request._request),
             operation=operation.name,
-            target=request.path.removeprefix("/aws"),
+            target=f"{target}/{created}" if created else target,
             status=status,
             error_type=error_type,
             message=message,
@@ -257,6 +280,18 @@ class OperationView(APIView):
         return aws_error_response(500, "InternalFailure", "Internal server error", request_id)
 
 
+def _created_id(operation: Operation, body: dict | HttpResponse | None) -> str:
+    """Name what a POST create made (AWS's URI names it only in the answer), so the audit shows its id."""
+    if operation.method != "POST" or operation.status != 201 or not isinstance(body, dict):
+        return ""
+    if isinstance(body.get("ids"), list):  # ImportApiKeys
+        return ",".join(body["ids"])
+    for name in ("id", "stageName", "domainName", "basePath"):
+        if isinstance(body.get(name), str):
+            return body[name]
+    return ""
+
+
 def _shape(uri: str) -> str:
     return re.sub(r"\{\w+\}", "{}", uri)
 
@@ -265,7 +300,8 @@ def _django_route(uri: str) -> str:
     counter = iter(range(100))
 
     def convert(match: re.Match[str]) -> str:
-        converter = "path" if match[1] == "resource_arn" else "str"
+        # ARNs and multi-level base paths (`v2/orders`) reach the view with their slashes decoded.
+        converter = "path" if match[1] in {"resource_arn", "base_path"} else "str"
         return f"<{converter}:p{next(counter)}>"
 
     return re.sub(r"\{(\w+)\}", convert, uri).lstrip("/")

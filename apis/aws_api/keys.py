@@ -39,8 +39,8 @@ def get_api_key(call: Call) -> dict:
 
 def get_api_keys(call: Call) -> dict:
     found = m.ApiKey.objects.all()
-    if call.query.get("nameQuery"):
-        found = found.filter(name__startswith=call.query["nameQuery"])
+    if call.query.get("name"):  # boto3's nameQuery travels as `name`
+        found = found.filter(name__startswith=call.query["name"])
     if call.query.get("customerId"):
         found = found.filter(customer_id=call.query["customerId"])
     include = call.query_flag("includeValues")
@@ -124,8 +124,8 @@ def get_usage_plan_key(call: Call) -> dict:
 
 def get_usage_plan_keys(call: Call) -> dict:
     links = m.UsagePlanKey.objects.filter(usage_plan=_plan(call)).select_related("api_key")
-    if call.query.get("nameQuery"):
-        links = links.filter(api_key__name__startswith=call.query["nameQuery"])
+    if call.query.get("name"):
+        links = links.filter(api_key__name__startswith=call.query["name"])
     return paginate(call, links, shapes.usage_plan_key_shape)
 
 

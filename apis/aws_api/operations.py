@@ -5,8 +5,11 @@ from __future__ import annotations
 from apis.aws_api import components as c
 from apis.aws_api import deployments as d
 from apis.aws_api import domains as dn
+from apis.aws_api import exports as ex
 from apis.aws_api import keys as k
+from apis.aws_api import quotas as q
 from apis.aws_api import restapis as r
+from apis.aws_api import usage as u
 from apis.aws_api.framework import op
 
 API = "/restapis/{restapi_id}"
@@ -93,6 +96,7 @@ OPERATIONS = [
     op("GET", f"{API}/stages/{{stage_name}}", "GetStage", d.get_stage),
     op("PATCH", f"{API}/stages/{{stage_name}}", "UpdateStage", d.update_stage),
     op("DELETE", f"{API}/stages/{{stage_name}}", "DeleteStage", d.delete_stage, 202),
+    op("GET", f"{API}/stages/{{stage_name}}/exports/{{export_type}}", "GetExport", ex.get_export),
     op("POST", "/apikeys", "ImportApiKeys", k.import_api_keys, 201, when=("mode", "import")),
     op("POST", "/apikeys", "CreateApiKey", k.create_api_key, 201),
     op("GET", "/apikeys", "GetApiKeys", k.get_api_keys),
@@ -108,6 +112,8 @@ OPERATIONS = [
     op("GET", f"{PLAN}/keys", "GetUsagePlanKeys", k.get_usage_plan_keys),
     op("GET", f"{PLAN}/keys/{{keyId}}", "GetUsagePlanKey", k.get_usage_plan_key),
     op("DELETE", f"{PLAN}/keys/{{keyId}}", "DeleteUsagePlanKey", k.delete_usage_plan_key, 202),
+    op("GET", f"{PLAN}/usage", "GetUsage", u.get_usage),
+    op("PATCH", f"{PLAN}/keys/{{keyId}}/usage", "UpdateUsage", q.update_usage),
     op("POST", "/domainnames", "CreateDomainName", dn.create_domain_name, 201),
     op("GET", "/domainnames", "GetDomainNames", dn.get_domain_names),
     op("GET", DOMAIN, "GetDomainName", dn.get_domain_name),

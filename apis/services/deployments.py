@@ -37,6 +37,8 @@ METHOD_SETTING_DEFAULTS: dict[str, Any] = {
 
 
 def _check_variables(variables: dict | None) -> dict:
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest("Stage variables must be a map of strings")
     variables = dict(variables or {})
     for name, value in variables.items():
         if not VARIABLE_NAME.match(str(name)):
@@ -98,7 +100,11 @@ def deployment_create(
                 tracing_enabled=bool(tracing_enabled),
             )
         else:
-            stage.deployment = deployment
+            if canary_settings:
+                # As AWS does, a deployment with canary settings becomes the stage's canary, not its base.
+                stage.canary_settings = _check_canary(api, {**canary_settings, "deploymentId": deployment.id})
+            else:
+                stage.deployment = deployment
             if stage_description:
                 stage.description = stage_description
             if variables:
@@ -140,8 +146,12 @@ def _check_canary(api: m.RestApi, canary: dict | None) -> dict | None:
         return None
     if not isinstance(canary, dict):
         raise BadRequest("canarySettings must be an object")
+    try:
+        percent_traffic = float(canary.get("percentTraffic") or 0.0)
+    except (TypeError, ValueError):
+        raise BadRequest("Canary percentTraffic must be a number") from None
     result = {
-        "percentTraffic": float(canary.get("percentTraffic", 0.0)),
+        "percentTraffic": percent_traffic,
         "deploymentId": canary.get("deploymentId"),
         "stageVariableOverrides": _check_variables(canary.get("stageVariableOverrides")),
         "useStageCache": bool(canary.get("useStageCache", False)),
@@ -325,6 +335,11 @@ def stage_update(*, stage: m.Stage, patch_operations: list[PatchOp]) -> m.Stage:
     def canary_remove(op: PatchOp, _: dict) -> None:
         stage.canary_settings = None
 
+    def fail_mode(op: PatchOp, _: dict) -> None:
+        if op.text.lower() not in m.ThrottlingFailMode.values:
+            raise BadRequest(f"Invalid throttling fail mode: {op.text}. Must be one of open, closed, local")
+        stage.throttling_fail_mode = op.text.lower()
+
     def canary(field: str):
         def handler(op: PatchOp, _: dict) -> None:
             current = dict(stage.canary_settings or {})
@@ -358,6 +373,8 @@ def stage_update(*, stage: m.Stage, patch_operations: list[PatchOp]) -> m.Stage:
             route("/clientCertificateId", "replace remove", text_attr("client_certificate_id")),
             route("/documentationVersion", "replace remove", text_attr("documentation_version")),
             route("/tracingEnabled", "replace", tracing),
+            # Portico's own: what gateways do when the throttle/quota counters fail (open, closed, local).
+            route("/throttlingFailMode", "replace", fail_mode),
             route("/variables/{name}", "add replace remove", variable),
             route("/accessLogSettings/format", "replace add", access_log("format")),
             route("/accessLogSettings/destinationArn", "replace add", access_log("destinationArn")),

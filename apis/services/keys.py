@@ -195,6 +195,8 @@ def api_keys_import(*, owner: Any, body: bytes, fail_on_warnings: bool = False) 
 def _check_throttle(throttle: dict | None) -> dict | None:
     if not throttle:
         return None
+    if not isinstance(throttle, dict):
+        raise BadRequest("Invalid throttle settings: must be an object")
     try:
         result: dict[str, Any] = {}
         if throttle.get("burstLimit") is not None:
@@ -227,6 +229,8 @@ def _check_quota(quota: dict | None) -> dict | None:
 
 
 def _check_method_throttles(throttle: dict | None) -> dict:
+    if throttle is not None and not isinstance(throttle, dict):
+        raise BadRequest("Invalid method throttle settings: must be a map of /resource/METHOD to limits")
     result = {}
     for path, limits in (throttle or {}).items():
         if not re.match(r"^/\S*/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|\*)$", path):
@@ -301,8 +305,8 @@ def usage_plan_update(*, plan: m.UsagePlan, patch_operations: list[PatchOp]) -> 
     def quota_field(field: str):
         def handler(op: PatchOp, _: dict) -> None:
             value: Any = op.text if field == "period" else op.as_int()
-            current = {"offset": 0, **(plan.quota or {}), field: value}
-            plan.quota = _check_quota(current)
+            # Checked once all operations are applied: a new quota arrives as several operations.
+            plan.quota = {"offset": 0, **(plan.quota or {}), field: value}
 
         return handler
 
@@ -360,6 +364,7 @@ def usage_plan_update(*, plan: m.UsagePlan, patch_operations: list[PatchOp]) -> 
     )
     if not plan.name:
         raise BadRequest("Usage plan name must be non-empty")
+    plan.quota = _check_quota(plan.quota)
     plan.save()
     runtime_config_bump()
     return plan

@@ -74,7 +74,7 @@ def make_client(live_web: ServerThread, credentials: dict[str, str], region: str
         "apigateway",
         endpoint_url=f"{live_web.url}/aws",
         region_name=region,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         **credentials,
     )
 

@@ -10,6 +10,7 @@ import pytest
 
 from gateway_runtime.asgi import GatewayApplication, build_application
 from gateway_runtime.config import GatewaySettings, InMemoryConfigSource
+from gateway_runtime.tests.redis_support import RedisServer, delete_prefix, shared_redis_url, unique_prefix
 from gateway_runtime.tests.servers import Backend, LoopThread, Reply, ServerThread, bound_socket, call
 
 FAST_POLL = GatewaySettings(config_poll_seconds=0.1)
@@ -63,9 +64,12 @@ def start_gateway() -> Iterator[StartGateway]:
     started: list[Gateway] = []
 
     def start(
-        stages: Iterable[dict[str, Any]], domains: Iterable[dict[str, Any]] = (), settings: GatewaySettings = FAST_POLL
+        stages: Iterable[dict[str, Any]],
+        domains: Iterable[dict[str, Any]] = (),
+        settings: GatewaySettings = FAST_POLL,
+        keyring: dict[str, Any] | None = None,
     ) -> Gateway:
-        source = InMemoryConfigSource(stages, domains)
+        source = InMemoryConfigSource(stages, domains, keyring=keyring)
         app = build_application(source, settings)
         gateway = Gateway(app=app, source=source, server=ServerThread(app))
         started.append(gateway)
@@ -74,3 +78,19 @@ def start_gateway() -> Iterator[StartGateway]:
     yield start
     for gateway in started:
         gateway.server.stop()
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[tuple[str, str]]:
+    """Return the shared Redis URL and a key prefix of this test's own, deleted afterwards."""
+    url, prefix = shared_redis_url(), unique_prefix()
+    yield url, prefix
+    delete_prefix(url, prefix)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """Return a private Redis server the test may stop, pause and restart."""
+    server = RedisServer()
+    yield server
+    server.close()

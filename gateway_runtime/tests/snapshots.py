@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import hmac
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 API_ID = "a1b2c3d4e5"
@@ -65,8 +66,17 @@ def stage(
     gateway_responses: list[dict[str, Any]] | None = None,
     disable_execute_api: bool = False,
     binary_media_types: list[str] | None = None,
+    key_required: Iterable[tuple[str, str]] = (),
+    method_settings: Mapping[str, dict[str, Any]] | None = None,
+    fail_mode: str | None = None,
+    api_key_source: str = "HEADER",
 ) -> dict[str, Any]:
-    """Return a stage config whose snapshot has one method per `(path, verb) -> methodIntegration`."""
+    """Return a stage config whose snapshot has one method per `(path, verb) -> methodIntegration`.
+
+    `key_required` names the `(path, verb)` methods with apiKeyRequired; `method_settings` and `fail_mode`
+    are the stage's `methodSettings` and `throttlingFailMode`.
+    """
+    keyed = set(key_required)
     resources: dict[str, dict[str, Any]] = {"/": {"id": resource_id("/"), "path": "/", "resourceMethods": {}}}
     for path, _ in routes:
         parts = [part for part in path.split("/") if part]
@@ -87,7 +97,7 @@ def stage(
         resources[path]["resourceMethods"][verb] = {
             "httpMethod": verb,
             "authorizationType": "NONE",
-            "apiKeyRequired": False,
+            "apiKeyRequired": (path, verb) in keyed,
             "requestParameters": {},
             "methodResponses": {"200": {"statusCode": "200"}},
             "methodIntegration": integration,
@@ -102,7 +112,7 @@ def stage(
             "restApi": {
                 "id": api_id,
                 "name": "Test API",
-                "apiKeySource": "HEADER",
+                "apiKeySource": api_key_source,
                 "binaryMediaTypes": list(binary_media_types or []),
                 "disableExecuteApiEndpoint": disable_execute_api,
             },
@@ -113,8 +123,46 @@ def stage(
             "gatewayResponses": list(gateway_responses or []),
         },
         "variables": dict(variables or {}),
-        "methodSettings": {},
+        "methodSettings": dict(method_settings or {}),
         "accessLogSettings": None,
         "canarySettings": None,
         "tracingEnabled": False,
+        "throttlingFailMode": fail_mode,
+    }
+
+
+def limits(rate: float, burst: int) -> dict[str, Any]:
+    """Return a usage plan's ThrottleSettings."""
+    return {"rateLimit": rate, "burstLimit": burst}
+
+
+def method_setting(rate: float, burst: int) -> dict[str, Any]:
+    """Return a stage method setting with a throttle."""
+    return {"throttlingRateLimit": rate, "throttlingBurstLimit": burst}
+
+
+def plan(
+    stages: Mapping[str, Mapping[str, dict[str, Any]]],
+    *,
+    throttle: dict[str, Any] | None = None,
+    quota: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return a keyring plan covering `{"apiId/stage": {"/path/VERB": limits}}`."""
+    return {"throttle": throttle, "quota": quota, "stages": {key: dict(value) for key, value in stages.items()}}
+
+
+def keyring(
+    keys: Iterable[tuple[str, str, bool, list[str]]], plans: Mapping[str, dict[str, Any]], *, pepper: bytes
+) -> dict[str, Any]:
+    """Return a keyring from `(value, id, enabled, plan ids)` keys; values are only ever stored as digests."""
+    return {
+        "keys": {
+            hmac.new(pepper, value.encode(), hashlib.sha256).hexdigest(): {
+                "id": key_id,
+                "enabled": enabled,
+                "plans": list(plan_ids),
+            }
+            for value, key_id, enabled, plan_ids in keys
+        },
+        "plans": dict(plans),
     }

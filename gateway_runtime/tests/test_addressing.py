@@ -150,5 +150,12 @@ def test_it_answers_ping_with_health_json(start_gateway: StartGateway) -> None:
     reply = gateway.request("GET", "/ping", host="localhost")
 
     assert reply.status == 200
-    assert reply.json() == {"status": "ok", "configVersion": 1, "stages": 1}
+    body = reply.json()
+    assert {key: body[key] for key in ("status", "configVersion", "stages")} == {
+        "status": "ok",
+        "configVersion": 1,
+        "stages": 1,
+    }
+    assert body["counters"]["store"] == "memory"
+    assert body["counters"]["healthy"] is True
     assert reply.header("x-amzn-RequestId")

@@ -1,0 +1,1 @@
+"""The console's forms: they validate input and turn it into service arguments or patch operations."""

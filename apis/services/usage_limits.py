@@ -1,0 +1,91 @@
+"""What is left of an API key's quota, and changing it (UpdateUsage), where the gateways count.
+
+With Redis (REDIS_URL) the gateways share quota counters there, and this process changes the counter of
+the current period directly, in one Lua script timed by Redis's clock as the gateways' are. In the
+embedded mode the counters live in the gateway process, so the change is published through the runtime
+config (a QuotaAdjustment) and the gateway applies it within a config poll.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from apis import models as m
+from apis.errors import BadRequest, ServiceUnavailable
+from apis.patching import PatchOp, apply_patch, route
+from apis.selectors import usage_plan_key_get
+from apis.services.runtime import runtime_config_bump
+from gateway_runtime.counters import USAGE_SCRIPT, usage_arguments, usage_check
+from gateway_runtime.limits import parse_quota, period_bounds
+
+REDIS_TIMEOUT_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """One key's quota in the current period: when it started and ends, what was used and what is left."""
+
+    start: datetime
+    end: datetime
+    used: int
+    remaining: int
+
+
+def _timestamp(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _redis_usage(
+    plan_id: str, key_id: str, limit: int, bounds: tuple[int, int, int, int], remaining: int | None
+) -> QuotaUsage:
+    import redis
+
+    prefix = settings.GATEWAY.get("COUNTER_PREFIX") or "portico:"
+    keys, args = usage_arguments(prefix, usage_check(plan_id, key_id, limit, bounds), remaining)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+    )
+    try:
+        used, left, start, end = (int(value) for value in client.eval(USAGE_SCRIPT, len(keys), *keys, *args))
+    except redis.RedisError:
+        raise ServiceUnavailable("The quota counters cannot be reached; try again later") from None
+    finally:
+        client.close()
+    return QuotaUsage(start=_timestamp(start), end=_timestamp(end), used=used, remaining=max(left, 0))
+
+
+@transaction.atomic
+def usage_remaining_update(*, plan: m.UsagePlan, key_id: str, patch_operations: list[PatchOp]) -> QuotaUsage:
+    """Set what is left of a key's quota in the current period (AWS UpdateUsage, `replace /remaining`)."""
+    link = usage_plan_key_get(plan=plan, key_id=key_id)
+    quota = parse_quota(plan.quota)
+    if quota is None:
+        raise BadRequest(f"Usage plan {plan.id} has no quota")
+    wanted: list[int] = []
+
+    def remaining(op: PatchOp, _: dict) -> None:
+        value = op.as_int()
+        if value < 0:
+            raise BadRequest("The remaining quota must not be negative")
+        wanted.append(value)
+
+    apply_patch(patch_operations, [route("/remaining", "replace", remaining)])
+    new_remaining = wanted[-1] if wanted else None
+    bounds = period_bounds(quota, time.time())
+    if settings.REDIS_URL:
+        return _redis_usage(plan.id, link.api_key_id, quota.limit, bounds, new_remaining)
+    # Embedded mode: the gateway process holds the count, so what was used is not known here.
+    left = quota.limit if new_remaining is None else new_remaining
+    if new_remaining is not None:
+        m.QuotaAdjustment.objects.create(
+            usage_plan=plan, api_key_id=link.api_key_id, period_start=_timestamp(bounds[1]), remaining=new_remaining
+        )
+        runtime_config_bump()
+    return QuotaUsage(
+        start=_timestamp(bounds[1]), end=_timestamp(bounds[2]), used=max(quota.limit - left, 0), remaining=left
+    )

@@ -1,0 +1,68 @@
+"""Run the web app under uvicorn (static files served) and drive Debian's Chromium with Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apis.tests.conftest import ServerThread, free_port
+
+CHROMIUM = os.environ.get("PORTICO_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API leaves an event loop running in the main thread until
+    the session ends, and Django refuses ORM calls from a thread with a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def orm_beside_playwright() -> Iterator[None]:
+    """Let the ORM run next to Playwright's event loop: the database set-up, the tests and their teardown.
+
+    Session-scoped so it comes before the session's database and Playwright fixtures; the browser tests run
+    last, so no other test runs with Django's async-safety check turned off.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-gpu",
+        ],
+    }
+
+
+@pytest.fixture
+def console_server(transactional_db: None) -> Iterator[ServerThread]:
+    """The ASGI app as production serves it, plus /static/ from the finders (no collectstatic needed)."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from config.asgi import application
+
+    with ServerThread(ASGIStaticFilesHandler(application), free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,702 @@
+"""Counters for throttling and quotas, and the limiter that survives their failure.
+
+- `RedisCounterStore`: every request is one EVALSHA of `TAKE_SCRIPT`, which checks every token bucket and
+  the quota against Redis's own clock and takes from them only if all pass. Exact across any number of
+  gateway processes sharing the Redis. The takes of one event-loop turn go out as one pipeline.
+- `MemoryCounterStore`: the same arithmetic in the process (embedded mode); exact for one gateway process.
+- `Limiter`: asks the store within a short timeout; when the store fails it answers by the stage's fail
+  mode (open, closed, local) without asking again until a background probe sees the store answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from gateway_runtime.limits import (
+    FAIL_CLOSED,
+    FAIL_LOCAL,
+    Bucket,
+    LimitCheck,
+    QuotaCheck,
+    period_bounds,
+    quota_counter_key,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Verdict outcomes.
+WITHIN_LIMITS = "within-limits"
+OVER_RATE = "over-rate"
+OVER_QUOTA = "over-quota"
+STORE_DOWN = "store-down"
+
+# Retry-After when a bucket never refills (rate 0): a client should come back, but not soon.
+NO_REFILL_RETRY_SECONDS = 60
+# Quota counters outlive their period by this much, so a late UpdateUsage or a skewed clock still finds them.
+QUOTA_GRACE_SECONDS = 3600
+PROBE_SECONDS = 0.5
+HEARTBEAT_SECONDS = 1.0
+PROCESS_WINDOW_SECONDS = 5
+DEGRADED_LOG_SECONDS = 10.0
+PRUNE_SECONDS = 60.0
+# Startup may import and connect at leisure; requests may not.
+WARM_UP_SECONDS = 2.0
+WARM_UP_CONNECTIONS = 32
+CLOSE_SECONDS = 1.0
+# Loop lag: sampled every LAG_SAMPLE_SECONDS, remembered as a max that decays by LAG_DECAY a sample.
+LAG_SAMPLE_SECONDS = 0.02
+LAG_DECAY = 0.97
+# A store call may take the counter timeout plus this many times the recent loop lag (capped): an answer
+# this process was too busy to read is not a slow store.
+LAG_ALLOWANCE = 2.0
+MAX_LAG_ALLOWANCE_SECONDS = 1.0
+# A deadline timer that fires this late means the process did not run; the deadline moves on by as much
+# (a few times at most).
+LATE_TIMER_SECONDS = 0.01
+MAX_EXTENSIONS = 3
+# Loop turns a call gets past its deadline, for an answer already sent, or on the socket, to be read: an
+# idle loop turns in microseconds, so a stalled store still fails fast; a busy one needs them.
+GRACE_TURNS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the counters say about a request; `retry_after` in whole seconds for refusals."""
+
+    outcome: str
+    retry_after: int = 0
+
+
+ALLOWED = Verdict(WITHIN_LIMITS)
+STORE_UNAVAILABLE = Verdict(STORE_DOWN, 1)
+
+
+class CounterStore(Protocol):
+    """Where buckets and quota counters live."""
+
+    name: str
+
+    async def take(self, check: LimitCheck) -> Verdict:
+        """Check every bucket and the quota and take from all of them, or from none; raise if the store fails."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when the store answers; raise otherwise."""
+        ...
+
+    async def warm_up(self, connections: int) -> None:
+        """Connect ahead of the first requests; raise if the store does not answer."""
+        ...
+
+    async def reset(self) -> None:
+        """Drop every connection (after a failure they are likely dead)."""
+        ...
+
+    async def heartbeat(self, process_id: str) -> int:
+        """Say this gateway process is alive; return how many are."""
+        ...
+
+    def prune(self) -> None:
+        """Forget state nobody needs any more (in-process stores)."""
+        ...
+
+    async def close(self, process_id: str) -> None:
+        """Leave the set of live processes and release connections."""
+        ...
+
+
+def _pick_period(bounds: Sequence[int], now: float) -> tuple[int, int]:
+    """Return (start, end) of the period among `bounds` that holds `now` (the nearest one if none does)."""
+    for index in (1, 2, 3):
+        if now < bounds[index]:
+            return bounds[index - 1], bounds[index]
+    return bounds[2], bounds[3]
+
+
+# -- in-process store ----------------------------------------------------------------------------------------
+
+
+class MemoryCounterStore:
+    """Buckets and quota counters in this process: the embedded mode, and the `local` fail mode."""
+
+    name = "memory"
+
+    def __init__(self, *, clock: Callable[[], float] = time.time):
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float, float, int]] = {}  # key -> (tokens, at, rate, burst)
+        self._quotas: dict[str, list[float]] = {}  # "{key}:{start}" -> [used, extra, end]
+
+    async def take(self, check: LimitCheck) -> Verdict:
+        return self.take_now(check)
+
+    def take_now(self, check: LimitCheck) -> Verdict:
+        """Check and take synchronously: nothing else runs in between on this event loop."""
+        now = self._clock()
+        levels: list[float] = []
+        wait = 0.0
+        for bucket in check.buckets:
+            state = self._buckets.get(bucket.key)
+            level = float(bucket.burst)
+            if state is not None:
+                level = min(float(bucket.burst), state[0] + max(0.0, now - state[1]) * bucket.rate)
+            if level < 1:
+                wait = max(wait, (1 - level) / bucket.rate if bucket.rate > 0 else NO_REFILL_RETRY_SECONDS)
+            levels.append(level)
+        if wait > 0:
+            return Verdict(OVER_RATE, max(1, math.ceil(wait)))
+        counter: list[float] | None = None
+        if check.quota is not None:
+            start, end = _pick_period(check.quota.bounds, now)
+            counter = self._quotas.get(f"{check.quota.key}:{start}")
+            if counter is None:
+                counter = self._quotas[f"{check.quota.key}:{start}"] = [0, 0, end]
+            if counter[0] + 1 > check.quota.limit + counter[1]:
+                return Verdict(OVER_QUOTA, max(1, math.ceil(end - now)))
+        for bucket, level in zip(check.buckets, levels, strict=True):
+            self._buckets[bucket.key] = (level - 1, now, bucket.rate, bucket.burst)
+        if counter is not None:
+            counter[0] += 1
+        return ALLOWED
+
+    def set_remaining(self, quota: QuotaCheck, period_start: int, remaining: int) -> None:
+        """Make `remaining` requests left in the period starting at `period_start` (UpdateUsage)."""
+        start, end = _pick_period(quota.bounds, self._clock())
+        if period_start != start:
+            return  # an adjustment of a period that is over
+        counter = self._quotas.setdefault(f"{quota.key}:{start}", [0, 0, end])
+        counter[1] = remaining - quota.limit + counter[0]
+
+    async def ping(self) -> None:
+        return None
+
+    async def warm_up(self, connections: int) -> None:
+        return None
+
+    async def reset(self) -> None:
+        return None
+
+    async def heartbeat(self, process_id: str) -> int:
+        return 1
+
+    def prune(self) -> None:
+        now = self._clock()
+        self._buckets = {
+            key: state
+            for key, state in self._buckets.items()
+            if state[0] + max(0.0, now - state[1]) * state[2] < state[3]
+        }
+        self._quotas = {key: counter for key, counter in self._quotas.items() if counter[2] + QUOTA_GRACE_SECONDS > now}
+
+    async def close(self, process_id: str) -> None:
+        return None
+
+
+# -- Redis store -------------------------------------------------------------------------------------------
+
+# KEYS: the bucket keys, then (with a quota) the counters of the previous, current and next period.
+# ARGV: bucket count; rate and burst per bucket; then (with a quota) the limit and the four period bounds.
+# Reply: {0, remaining quota or -1} allowed, {1, ms} throttled, {2, s} quota exceeded.
+TAKE_SCRIPT = """
+local clock = redis.call('TIME')
+local now_s = tonumber(clock[1])
+local now_ms = now_s * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local count = tonumber(ARGV[1])
+local levels = {}
+local wait_ms = 0
+for i = 1, count do
+  local rate = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local level = burst
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  if state[1] then
+    local elapsed = now_ms - tonumber(state[2])
+    if elapsed < 0 then elapsed = 0 end
+    level = math.min(burst, tonumber(state[1]) + elapsed * rate / 1000)
+  end
+  if level < 1 then
+    local wait = 60000
+    if rate > 0 then wait = math.ceil((1 - level) * 1000 / rate) end
+    if wait > wait_ms then wait_ms = wait end
+  end
+  levels[i] = level
+end
+if wait_ms > 0 then return {1, wait_ms} end
+local remaining = -1
+local quota_key = nil
+local period_end = 0
+if #KEYS > count then
+  local base = 2 * count + 2
+  local slot = 3
+  for j = 1, 3 do
+    if now_s < tonumber(ARGV[base + j + 1]) then slot = j break end
+  end
+  quota_key = KEYS[count + slot]
+  period_end = tonumber(ARGV[base + slot + 1])
+  local counter = redis.call('HMGET', quota_key, 'used', 'extra')
+  local used = tonumber(counter[1] or '0')
+  local allowed = tonumber(ARGV[base]) + tonumber(counter[2] or '0')
+  if used + 1 > allowed then
+    local wait = period_end - now_s
+    if wait < 1 then wait = 1 end
+    return {2, wait}
+  end
+  remaining = allowed - used - 1
+end
+for i = 1, count do
+  local rate = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  redis.call('HSET', KEYS[i], 'tokens', levels[i] - 1, 'at', now_ms)
+  local ttl = 86400000
+  if rate > 0 then ttl = math.ceil(burst * 1000 / rate) + 1000 end
+  redis.call('PEXPIRE', KEYS[i], ttl)
+end
+if quota_key then
+  redis.call('HINCRBY', quota_key, 'used', 1)
+  redis.call('EXPIREAT', quota_key, period_end + 3600)
+end
+return {0, remaining}
+"""
+
+# KEYS: the counters of the previous, current and next period. ARGV: limit, the four bounds, and the new
+# remaining count (empty to only read). Reply: {used, remaining, period start, period end}.
+USAGE_SCRIPT = """
+local now_s = tonumber(redis.call('TIME')[1])
+local slot = 3
+for j = 1, 3 do
+  if now_s < tonumber(ARGV[j + 2]) then slot = j break end
+end
+local key = KEYS[slot]
+local limit = tonumber(ARGV[1])
+local counter = redis.call('HMGET', key, 'used', 'extra')
+local used = tonumber(counter[1] or '0')
+local extra = tonumber(counter[2] or '0')
+local period_end = tonumber(ARGV[slot + 2])
+if ARGV[6] ~= '' then
+  extra = tonumber(ARGV[6]) - limit + used
+  redis.call('HSET', key, 'extra', extra)
+  redis.call('EXPIREAT', key, period_end + 3600)
+end
+return {used, limit + extra - used, tonumber(ARGV[slot + 1]), period_end}
+"""
+
+HEARTBEAT_SCRIPT = """
+local now_s = tonumber(redis.call('TIME')[1])
+redis.call('ZADD', KEYS[1], now_s, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_s - tonumber(ARGV[2]))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+def _sha(script: str) -> str:
+    return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+def take_arguments(check: LimitCheck, prefix: str) -> tuple[list[str], list[Any]]:
+    """Return the KEYS and ARGV of TAKE_SCRIPT for a check."""
+    keys = [prefix + bucket.key for bucket in check.buckets]
+    args: list[Any] = [len(check.buckets)]
+    for bucket in check.buckets:
+        args += (bucket.rate, bucket.burst)
+    if check.quota is not None:
+        keys += quota_period_keys(prefix, check.quota)
+        args += (check.quota.limit, *check.quota.bounds)
+    return keys, args
+
+
+def quota_period_keys(prefix: str, quota: QuotaCheck) -> list[str]:
+    """Return the counter keys of the previous, current and next period of a quota."""
+    return [f"{prefix}{quota.key}:{start}" for start in quota.bounds[:3]]
+
+
+def usage_arguments(prefix: str, quota: QuotaCheck, remaining: int | None) -> tuple[list[str], list[Any]]:
+    """Return the KEYS and ARGV of USAGE_SCRIPT: read a key's quota, or set what remains of it."""
+    return quota_period_keys(prefix, quota), [quota.limit, *quota.bounds, "" if remaining is None else remaining]
+
+
+def usage_check(plan_id: str, key_id: str, quota_limit: int, bounds: tuple[int, int, int, int]) -> QuotaCheck:
+    """Return the QuotaCheck naming one key's quota counter under one plan."""
+    return QuotaCheck(quota_counter_key(plan_id, key_id), quota_limit, bounds)
+
+
+def _verdict(reply: Sequence[Any]) -> Verdict:
+    code, value = int(reply[0]), int(reply[1])
+    if code == 0:
+        return ALLOWED
+    if code == 1:
+        return Verdict(OVER_RATE, max(1, math.ceil(value / 1000)))
+    return Verdict(OVER_QUOTA, max(1, value))
+
+
+def _hiredis_packing_connection() -> type:
+    """Return redis-py's asyncio connection packing commands with hiredis (C): 10x cheaper for a take's ~20
+    arguments than redis-py's Python packer, which the asyncio client always uses."""
+    import hiredis
+    from redis.asyncio.connection import Connection
+
+    class HiredisPackingConnection(Connection):
+        def pack_command(self, *args: Any) -> list[bytes]:
+            if isinstance(args[0], str) and " " in args[0]:  # "SCRIPT LOAD" is two arguments on the wire
+                args = (*args[0].split(), *args[1:])
+            return [hiredis.pack_command(args)]
+
+    return HiredisPackingConnection
+
+
+class RedisCounterStore:
+    """Buckets and quota counters in Redis, taken by one Lua script per request.
+
+    The store waits as long as its socket timeout allows; the limiter bounds each call by the counter
+    timeout (`Limiter._within`).
+    """
+
+    name = "redis"
+
+    def __init__(self, url: str, *, prefix: str, socket_timeout_s: float = 1.0):
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # No retries: a failed answer is the fail mode's to handle, at once, never a request held for seconds.
+        self._client = aioredis.Redis.from_url(
+            url,
+            connection_class=_hiredis_packing_connection(),
+            socket_timeout=socket_timeout_s,
+            socket_connect_timeout=socket_timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
+            driver_info=None,  # no CLIENT SETINFO round trips on every new connection
+        )
+        self._prefix = prefix
+        self._take_sha = _sha(TAKE_SCRIPT)
+        self._heartbeat_sha = _sha(HEARTBEAT_SCRIPT)
+        # Takes asked for in one turn of the event loop, sent together as one pipeline (one write, one
+        # round trip): under concurrency this halves the CPU a take costs.
+        self._batch: list[tuple[list[Any], asyncio.Future[Any]]] = []
+        self._pipelines: set[asyncio.Task[None]] = set()
+
+    async def _script(self, script: str, sha: str, keys: list[str], args: list[Any]) -> Any:
+        from redis.exceptions import NoScriptError
+
+        try:
+            return await self._client.evalsha(sha, len(keys), *keys, *args)
+        except NoScriptError:
+            # A restarted (or new) Redis has no scripts cached: EVAL sends the body and caches it again.
+            return await self._client.eval(script, len(keys), *keys, *args)
+
+    async def take(self, check: LimitCheck) -> Verdict:
+        from redis.exceptions import NoScriptError
+
+        keys, args = take_arguments(check, self._prefix)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        if not self._batch:
+            # The task starts on the next turn of the loop, with every take asked for until then.
+            task = loop.create_task(self._pipeline())
+            self._pipelines.add(task)
+            task.add_done_callback(self._pipelines.discard)
+        self._batch.append(([self._take_sha, len(keys), *keys, *args], answer))
+        reply = await answer
+        if isinstance(reply, NoScriptError):
+            # A restarted (or new) Redis has no scripts cached: EVAL sends the body and caches it again.
+            reply = await self._client.eval(TAKE_SCRIPT, len(keys), *keys, *args)
+        elif isinstance(reply, Exception):
+            raise reply
+        return _verdict(reply)
+
+    async def _pipeline(self) -> None:
+        batch, self._batch = self._batch, []
+        pipe = self._client.pipeline(transaction=False)
+        for command, _ in batch:
+            pipe.execute_command("EVALSHA", *command)
+        try:
+            replies = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            for _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(exc)
+            return
+        for (_, answer), reply in zip(batch, replies, strict=True):
+            # An answer whose request gave up (the deadline passed) is dropped.
+            if not answer.done():
+                answer.set_result(reply)
+
+    async def ping(self) -> None:
+        await self._client.ping()
+
+    async def warm_up(self, connections: int) -> None:
+        """Open some connections and cache the script before traffic comes."""
+        await asyncio.gather(*(self._client.ping() for _ in range(connections)))
+        await self._client.script_load(TAKE_SCRIPT)
+
+    async def reset(self) -> None:
+        # A restarted Redis closed them all; reusing one would fail a request and mark the store down again.
+        await self._client.connection_pool.disconnect()
+
+    async def heartbeat(self, process_id: str) -> int:
+        keys, args = [f"{self._prefix}gateways"], [process_id, PROCESS_WINDOW_SECONDS]
+        return int(await self._script(HEARTBEAT_SCRIPT, self._heartbeat_sha, keys, args))
+
+    def prune(self) -> None:
+        return None  # Redis expires what it holds
+
+    async def close(self, process_id: str) -> None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._client.zrem(f"{self._prefix}gateways", process_id)
+        await self._client.aclose()
+
+
+# -- the limiter -----------------------------------------------------------------------------------------------
+
+
+def _scaled(buckets: Iterable[Bucket], processes: int) -> tuple[Bucket, ...]:
+    """Return each bucket at its share for one of `processes` processes (the `local` fail mode)."""
+    if processes <= 1:
+        return tuple(buckets)
+    return tuple(
+        Bucket(bucket.key, bucket.rate / processes, bucket.burst and max(1, bucket.burst // processes))
+        for bucket in buckets
+    )
+
+
+class Limiter:
+    """Admit requests by the counter store, or by the stage's fail mode while the store is failing.
+
+    Each store call is bounded by the counter timeout (`timeout_s`). A failure (refused, reset, timed out,
+    any error) marks the store down at once; requests then go straight to their fail mode without waiting
+    on the store, until the background probe gets an answer (within `PROBE_SECONDS`). A failure is never
+    reported as "over the limit".
+
+    The timeout is about the store, not this process: when the event loop runs late (a busy or
+    descheduled process), an answer may be waiting unread, so the deadline allows for the recent loop lag
+    and moves on once when its own timer fires late. Otherwise a saturated gateway would take its own
+    slowness for a Redis failure and stop counting exactly.
+    """
+
+    def __init__(self, store: CounterStore, *, account: Bucket | None = None, timeout_s: float = 0.05):
+        self.store = store
+        self.account = account
+        self.timeout_s = timeout_s
+        self.healthy = True
+        self.processes = 1
+        self.lag = 0.0
+        self.degraded_since: float | None = None
+        # Counted over the process's life while the store was down: by fail mode, what happened.
+        self.degraded_allowed = 0
+        self.degraded_throttled = 0
+        self.degraded_refused = 0
+        self._local = MemoryCounterStore()
+        self._process_id = uuid.uuid4().hex
+        self._tasks: list[asyncio.Task[None]] = []
+        self._applied_adjustment = 0
+        # The deadlines of the store calls in flight, so a failure can release them all at once.
+        self._waiting: set[asyncio.Timeout] = set()
+
+    async def admit(self, check: LimitCheck, fail_mode: str) -> Verdict:
+        """Return the verdict for a request: from the store, or from the fail mode if the store is down."""
+        if self.healthy:
+            try:
+                return await self._within(self.store.take(check))
+            except Exception as exc:
+                self._store_failed(exc)
+        if fail_mode == FAIL_CLOSED:
+            self.degraded_refused += 1
+            return STORE_UNAVAILABLE
+        if fail_mode == FAIL_LOCAL:
+            # Quotas cannot be exact from one process's view; only the throttles hold, at this process's share.
+            verdict = self._local.take_now(LimitCheck(_scaled(check.buckets, self.processes), None))
+            if verdict is ALLOWED:
+                self.degraded_allowed += 1
+            else:
+                self.degraded_throttled += 1
+            return verdict
+        self.degraded_allowed += 1
+        return ALLOWED
+
+    async def _within(self, awaitable: Awaitable[T]) -> T:
+        """Await a store call for at most the counter timeout (plus the loop-lag allowance); else TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s + min(LAG_ALLOWANCE * self.lag, MAX_LAG_ALLOWANCE_SECONDS)
+        async with asyncio.timeout(None) as scope:
+            extensions = 0
+
+            def expire() -> None:
+                nonlocal deadline, extensions, handle
+                late = loop.time() - deadline
+                if late > LATE_TIMER_SECONDS and extensions < MAX_EXTENSIONS:
+                    # The process was away for `late`: give the answer that long to be read.
+                    extensions += 1
+                    deadline = loop.time() + late
+                    handle = loop.call_at(deadline, expire)
+                    return
+                turn(GRACE_TURNS)
+
+            def turn(left: int) -> None:
+                # Timers run before the loop polls its sockets: let it poll a few times, so an answer that
+                # has arrived is read, before giving up.
+                nonlocal handle
+                if left:
+                    handle = loop.call_soon(turn, left - 1)
+                else:
+                    scope.reschedule(loop.time())
+
+            handle = loop.call_at(deadline, expire)
+            self._waiting.add(scope)
+            try:
+                return await awaitable
+            finally:
+                self._waiting.discard(scope)
+                handle.cancel()
+
+    def _store_failed(self, exc: BaseException) -> None:
+        if not self.healthy:
+            return
+        self.healthy = False
+        self.degraded_since = time.time()
+        # The calls still waiting on the store would wait for nothing: answer them by the fail mode now.
+        for scope in self._waiting:
+            with contextlib.suppress(RuntimeError):
+                scope.reschedule(asyncio.get_running_loop().time())
+        self._waiting.clear()
+        logger.warning(
+            "Counter store %s failed (%s: %s); stages apply their throttling fail mode until it answers again",
+            self.store.name,
+            type(exc).__name__,
+            exc,
+        )
+
+    def _recovered(self) -> None:
+        since = self.degraded_since or time.time()
+        self.healthy = True
+        self.degraded_since = None
+        self._local = MemoryCounterStore()
+        logger.warning(
+            "Counter store %s answers again after %.1f s; limits are enforced. While it was down (process "
+            "total): %d requests allowed uncounted, %d throttled locally, %d refused with 503",
+            self.store.name,
+            time.time() - since,
+            self.degraded_allowed,
+            self.degraded_throttled,
+            self.degraded_refused,
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Return the counter store's state and the degraded counts, for /ping."""
+        since = self.degraded_since
+        return {
+            "store": self.store.name,
+            "healthy": self.healthy,
+            "processes": self.processes,
+            "degradedSince": None if since is None else datetime.fromtimestamp(since, UTC).isoformat(),
+            "degradedAllowed": self.degraded_allowed,
+            "degradedThrottled": self.degraded_throttled,
+            "degradedRefused": self.degraded_refused,
+            "loopLagMs": round(self.lag * 1000, 1),
+        }
+
+    def apply_quota_adjustments(self, adjustments: Iterable[dict[str, Any]], plans: dict[str, Any]) -> None:
+        """Apply UpdateUsage changes published through the runtime config (in-process counters only).
+
+        With Redis the control plane has already written them to the shared counters.
+        """
+        newest = self._applied_adjustment
+        for item in adjustments:
+            serial = int(item.get("id") or 0)
+            if serial <= self._applied_adjustment:
+                continue
+            newest = max(newest, serial)
+            plan = plans.get(str(item.get("usagePlanId")))
+            if not isinstance(self.store, MemoryCounterStore) or plan is None or plan.quota is None:
+                continue
+            quota = plan.quota
+            check = usage_check(plan.id, str(item.get("keyId")), quota.limit, period_bounds(quota, time.time()))
+            self.store.set_remaining(check, int(item.get("periodStart") or 0), int(item.get("remaining") or 0))
+        self._applied_adjustment = newest
+
+    async def start(self) -> None:
+        """Connect to the store, then start the background probe, heartbeat and loop-lag sampling."""
+        try:
+            async with asyncio.timeout(WARM_UP_SECONDS):
+                await self.store.warm_up(WARM_UP_CONNECTIONS)
+        except Exception as exc:
+            self._store_failed(exc)
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._run(), name="gateway-counter-probe"),
+            loop.create_task(self._sample_lag(), name="gateway-loop-lag"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop the background tasks and close the store."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.store.close(self._process_id)
+
+    async def _sample_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_SAMPLE_SECONDS)
+            self.lag = max(loop.time() - before - LAG_SAMPLE_SECONDS, self.lag * LAG_DECAY)
+
+    async def _run(self) -> None:
+        last_prune = last_log = time.monotonic()
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS if self.healthy else PROBE_SECONDS)
+            now = time.monotonic()
+            if now - last_prune > PRUNE_SECONDS:
+                last_prune = now
+                self.store.prune()
+                self._local.prune()
+            try:
+                if self.healthy:
+                    self.processes = max(1, await self._within(self.store.heartbeat(self._process_id)))
+                else:
+                    await self.store.reset()
+                    await self._within(self.store.ping())
+                    async with asyncio.timeout(WARM_UP_SECONDS):
+                        await self.store.warm_up(WARM_UP_CONNECTIONS)
+                    self._recovered()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.healthy:
+                    self._store_failed(exc)
+                elif now - last_log > DEGRADED_LOG_SECONDS:
+                    last_log = now
+                    logger.warning(
+                        "Counter store %s still down (%s); %d allowed uncounted, %d throttled locally, %d refused",
+                        self.store.name,
+                        type(exc).__name__,
+                        self.degraded_allowed,
+                        self.degraded_throttled,
+                        self.degraded_refused,
+                    )
+
+
+def build_limiter(*, redis_url: str, prefix: str, timeout_ms: int, account: Bucket | None) -> Limiter:
+    """Return the limiter for a gateway: on Redis when a URL is configured, else in-process."""
+    timeout_s = max(timeout_ms, 1) / 1000
+    store: CounterStore
+    if redis_url:
+        # The socket timeout is only a backstop; the limiter bounds every call by `timeout_s`.
+        store = RedisCounterStore(redis_url, prefix=prefix, socket_timeout_s=max(1.0, 20 * timeout_s))
+    else:
+        store = MemoryCounterStore()
+    return Limiter(store, account=account, timeout_s=timeout_s)
