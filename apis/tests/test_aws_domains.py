@@ -275,3 +275,28 @@ def test_a_tag_request_over_the_limit_adds_nothing(apigw, taggable):
         apigw.tag_resource(resourceArn=taggable["usageplan"], tags={f"new{n}": "v" for n in range(6)})
 
     assert len(apigw.get_tags(resourceArn=taggable["usageplan"])["tags"]) == 45
+
+
+def test_it_accepts_tag_arns_built_in_any_region(live_web, credentials) -> None:
+    from apis.tests.conftest import make_client
+
+    client = make_client(live_web, credentials, region="eu-west-3")
+    api = client.create_rest_api(name="regional")
+    arn = f"arn:aws:apigateway:eu-west-3::/restapis/{api['id']}"
+    client.tag_resource(resourceArn=arn, tags={"team": "payments"})
+    assert client.get_tags(resourceArn=arn)["tags"] == {"team": "payments"}
+
+
+def test_an_unknown_management_path_answers_in_aws_json(live_web, owner) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"{live_web.url}/aws/no-such-thing/here")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
+        assert exc.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+        assert json.loads(exc.read()) == {"message": "Unknown operation"}
+    else:
+        raise AssertionError("expected a 404")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -438,3 +439,57 @@ def test_it_answers_400_for_plan_fields_of_the_wrong_type(live_web, credentials,
     assert response.status == 400, response.body
     assert response.error_type == "BadRequestException"
     assert apigw.get_usage_plans()["items"] == []
+
+
+# --- Usage ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def metered(apigw):
+    """A usage plan with a daily quota of 100 and one key in it."""
+    plan = apigw.create_usage_plan(name="metered", quota={"limit": 100, "period": "DAY"})["id"]
+    key = apigw.create_api_key(name="metered", enabled=True)["id"]
+    apigw.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+    return plan, key
+
+
+def test_it_reports_daily_usage_of_every_key_in_a_plan(apigw, metered):
+    plan, key = metered
+    today = dt.datetime.now(dt.UTC).date()
+
+    usage = apigw.get_usage(
+        usagePlanId=plan, startDate=(today - dt.timedelta(days=1)).isoformat(), endDate=today.isoformat()
+    )
+
+    assert status_of(usage) == 200
+    assert (usage["usagePlanId"], usage["startDate"], usage["endDate"]) == (
+        plan,
+        (today - dt.timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    )
+    assert usage["items"] == {key: [[0, 100], [0, 100]]}
+    with aws_error(400, "BadRequestException", "The end date must not be before the start date"):
+        apigw.get_usage(usagePlanId=plan, startDate=today.isoformat(), endDate="2000-01-01")
+    with aws_error(404, "NotFoundException", "Invalid Usage Plan ID specified"):
+        apigw.get_usage(usagePlanId="nosuch", startDate=today.isoformat(), endDate=today.isoformat())
+
+
+def test_it_sets_what_is_left_of_a_keys_quota(apigw, metered):
+    plan, key = metered
+
+    usage = apigw.update_usage(
+        usagePlanId=plan, keyId=key, patchOperations=[{"op": "replace", "path": "/remaining", "value": "40"}]
+    )
+
+    assert status_of(usage) == 200
+    assert usage["items"] == {key: [[60, 40]]}
+    with aws_error(400, "BadRequestException", "The remaining quota must not be negative"):
+        apigw.update_usage(
+            usagePlanId=plan, keyId=key, patchOperations=[{"op": "replace", "path": "/remaining", "value": "-1"}]
+        )
+    unlimited = apigw.create_usage_plan(name="unlimited")["id"]
+    apigw.create_usage_plan_key(usagePlanId=unlimited, keyId=key, keyType="API_KEY")
+    with aws_error(400, "BadRequestException", "has no quota"):
+        apigw.update_usage(
+            usagePlanId=unlimited, keyId=key, patchOperations=[{"op": "replace", "path": "/remaining", "value": "1"}]
+        )
