@@ -21,7 +21,12 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-install: $(VENV)/.installed
+# Node tools of the TypeScript SDK builds, pinned by package.json + package-lock.json, when npm is there.
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: TypeScript SDKs cannot be built (portal/sdks/typescript.py)"; fi
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 # A local .env with a fresh SECRET_KEY, made once from .env.example (git-ignored).
 .env:

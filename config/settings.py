@@ -289,6 +289,8 @@ PORTAL_URL = os.environ.get("PORTAL_URL", f"http://localhost:{WEB_PORT}").rstrip
 PORTAL_GATEWAY_URL = os.environ.get("PORTAL_GATEWAY_URL", f"http://127.0.0.1:{GATEWAY_PORT}").rstrip("/")
 PORTAL_TRY_IT_PER_MINUTE = env_int("PORTAL_TRY_IT_PER_MINUTE", 60)
 PORTAL_TRY_IT_TIMEOUT = float(os.environ.get("PORTAL_TRY_IT_TIMEOUT", "30"))
+# Each SDK generator run (portal.tasks.build_sdk) is stopped after this many seconds.
+PORTAL_SDK_BUILD_TIMEOUT = float(os.environ.get("PORTAL_SDK_BUILD_TIMEOUT", "300"))
 
 LOGGING = {
     "version": 1,

@@ -19,8 +19,8 @@ import aiohttp
 from gateway_runtime import pipeline
 from gateway_runtime.config import ConfigDelta, ConfigSource, GatewaySettings
 from gateway_runtime.context import RequestContext, new_request_ids
-from gateway_runtime.counters import Limiter, build_limiter
 from gateway_runtime.integrations.upstream import open_session
+from gateway_runtime.limiter import Limiter, build_limiter
 from gateway_runtime.limits import account_bucket
 from gateway_runtime.messages import JSON_CONTENT_TYPE, NO_BODY_STATUSES, Response
 from gateway_runtime.metering import Recorder

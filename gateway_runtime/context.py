@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
     from gateway_runtime.compiler import CompiledMethod, CompiledStage
     from gateway_runtime.config import GatewaySettings
-    from gateway_runtime.counters import Limiter
     from gateway_runtime.keyring import Subscription
+    from gateway_runtime.limiter import Limiter
     from gateway_runtime.messages import Headers, IntegrationResult
     from gateway_runtime.responses import ErrorKind
     from gateway_runtime.runtime import RuntimeConfig

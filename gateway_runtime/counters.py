@@ -1,11 +1,10 @@
-"""Counters for throttling and quotas, and the limiter that survives their failure.
+"""Where throttle buckets and quota counters live (the limiter in `limiter.py` asks them).
 
 - `RedisCounterStore`: every request is one EVALSHA of `TAKE_SCRIPT`, which checks every token bucket and
   the quota against Redis's own clock and takes from them only if all pass. Exact across any number of
   gateway processes sharing the Redis. The takes of one event-loop turn go out as one pipeline.
-- `MemoryCounterStore`: the same arithmetic in the process (embedded mode); exact for one gateway process.
-- `Limiter`: asks the store within a short timeout; when the store fails it answers by the stage's fail
-  mode (open, closed, local) without asking again until a background probe sees the store answer.
+- `MemoryCounterStore`: the same arithmetic in the process (embedded mode, and the `local` fail mode);
+  exact for one gateway process.
 """
 
 from __future__ import annotations
@@ -16,25 +15,13 @@ import hashlib
 import logging
 import math
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from gateway_runtime.limits import (
-    FAIL_CLOSED,
-    FAIL_LOCAL,
-    Bucket,
-    LimitCheck,
-    QuotaCheck,
-    period_bounds,
-    quota_counter_key,
-)
+from gateway_runtime.limits import LimitCheck, QuotaCheck, quota_counter_key
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Verdict outcomes.
 WITHIN_LIMITS = "within-limits"
@@ -46,29 +33,8 @@ STORE_DOWN = "store-down"
 NO_REFILL_RETRY_SECONDS = 60
 # Quota counters outlive their period by this much, so a late UpdateUsage or a skewed clock still finds them.
 QUOTA_GRACE_SECONDS = 3600
-PROBE_SECONDS = 0.5
-HEARTBEAT_SECONDS = 1.0
 PROCESS_WINDOW_SECONDS = 5
-DEGRADED_LOG_SECONDS = 10.0
-PRUNE_SECONDS = 60.0
-# Startup may import and connect at leisure; requests may not.
-WARM_UP_SECONDS = 2.0
-WARM_UP_CONNECTIONS = 32
 CLOSE_SECONDS = 1.0
-# Loop lag: sampled every LAG_SAMPLE_SECONDS, remembered as a max that decays by LAG_DECAY a sample.
-LAG_SAMPLE_SECONDS = 0.02
-LAG_DECAY = 0.97
-# A store call may take the counter timeout plus this many times the recent loop lag (capped): an answer
-# this process was too busy to read is not a slow store.
-LAG_ALLOWANCE = 2.0
-MAX_LAG_ALLOWANCE_SECONDS = 1.0
-# A deadline timer that fires this late means the process did not run; the deadline moves on by as much
-# (a few times at most).
-LATE_TIMER_SECONDS = 0.01
-MAX_EXTENSIONS = 3
-# Loop turns a call gets past its deadline, for an answer already sent, or on the socket, to be read: an
-# idle loop turns in microseconds, so a stalled store still fails fast; a busy one needs them.
-GRACE_TURNS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,246 +423,3 @@ class RedisCounterStore:
             async with asyncio.timeout(CLOSE_SECONDS):
                 await self._client.zrem(f"{self._prefix}gateways", process_id)
         await self._client.aclose()
-
-
-# -- the limiter -----------------------------------------------------------------------------------------------
-
-
-def _scaled(buckets: Iterable[Bucket], processes: int) -> tuple[Bucket, ...]:
-    """Return each bucket at its share for one of `processes` processes (the `local` fail mode)."""
-    if processes <= 1:
-        return tuple(buckets)
-    return tuple(
-        Bucket(bucket.key, bucket.rate / processes, bucket.burst and max(1, bucket.burst // processes))
-        for bucket in buckets
-    )
-
-
-class Limiter:
-    """Admit requests by the counter store, or by the stage's fail mode while the store is failing.
-
-    Each store call is bounded by the counter timeout (`timeout_s`). A failure (refused, reset, timed out,
-    any error) marks the store down at once; requests then go straight to their fail mode without waiting
-    on the store, until the background probe gets an answer (within `PROBE_SECONDS`). A failure is never
-    reported as "over the limit".
-
-    The timeout is about the store, not this process: when the event loop runs late (a busy or
-    descheduled process), an answer may be waiting unread, so the deadline allows for the recent loop lag
-    and moves on once when its own timer fires late. Otherwise a saturated gateway would take its own
-    slowness for a Redis failure and stop counting exactly.
-    """
-
-    def __init__(self, store: CounterStore, *, account: Bucket | None = None, timeout_s: float = 0.05):
-        self.store = store
-        self.account = account
-        self.timeout_s = timeout_s
-        self.healthy = True
-        self.processes = 1
-        self.lag = 0.0
-        self.degraded_since: float | None = None
-        # Counted over the process's life while the store was down: by fail mode, what happened.
-        self.degraded_allowed = 0
-        self.degraded_throttled = 0
-        self.degraded_refused = 0
-        self._local = MemoryCounterStore()
-        self._process_id = uuid.uuid4().hex
-        self._tasks: list[asyncio.Task[None]] = []
-        self._applied_adjustment = 0
-        # The deadlines of the store calls in flight, so a failure can release them all at once.
-        self._waiting: set[asyncio.Timeout] = set()
-
-    async def admit(self, check: LimitCheck, fail_mode: str) -> Verdict:
-        """Return the verdict for a request: from the store, or from the fail mode if the store is down."""
-        if self.healthy:
-            try:
-                return await self._within(self.store.take(check))
-            except Exception as exc:
-                self._store_failed(exc)
-        if fail_mode == FAIL_CLOSED:
-            self.degraded_refused += 1
-            return STORE_UNAVAILABLE
-        if fail_mode == FAIL_LOCAL:
-            # Quotas cannot be exact from one process's view; only the throttles hold, at this process's share.
-            verdict = self._local.take_now(LimitCheck(_scaled(check.buckets, self.processes), None))
-            if verdict is ALLOWED:
-                self.degraded_allowed += 1
-            else:
-                self.degraded_throttled += 1
-            return verdict
-        self.degraded_allowed += 1
-        return ALLOWED
-
-    async def _within(self, awaitable: Awaitable[T]) -> T:
-        """Await a store call for at most the counter timeout (plus the loop-lag allowance); else TimeoutError."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s + min(LAG_ALLOWANCE * self.lag, MAX_LAG_ALLOWANCE_SECONDS)
-        async with asyncio.timeout(None) as scope:
-            extensions = 0
-
-            def expire() -> None:
-                nonlocal deadline, extensions, handle
-                late = loop.time() - deadline
-                if late > LATE_TIMER_SECONDS and extensions < MAX_EXTENSIONS:
-                    # The process was away for `late`: give the answer that long to be read.
-                    extensions += 1
-                    deadline = loop.time() + late
-                    handle = loop.call_at(deadline, expire)
-                    return
-                turn(GRACE_TURNS)
-
-            def turn(left: int) -> None:
-                # Timers run before the loop polls its sockets: let it poll a few times, so an answer that
-                # has arrived is read, before giving up.
-                nonlocal handle
-                if left:
-                    handle = loop.call_soon(turn, left - 1)
-                else:
-                    scope.reschedule(loop.time())
-
-            handle = loop.call_at(deadline, expire)
-            self._waiting.add(scope)
-            try:
-                return await awaitable
-            finally:
-                self._waiting.discard(scope)
-                handle.cancel()
-
-    def _store_failed(self, exc: BaseException) -> None:
-        if not self.healthy:
-            return
-        self.healthy = False
-        self.degraded_since = time.time()
-        # The calls still waiting on the store would wait for nothing: answer them by the fail mode now.
-        for scope in self._waiting:
-            with contextlib.suppress(RuntimeError):
-                scope.reschedule(asyncio.get_running_loop().time())
-        self._waiting.clear()
-        logger.warning(
-            "Counter store %s failed (%s: %s); stages apply their throttling fail mode until it answers again",
-            self.store.name,
-            type(exc).__name__,
-            exc,
-        )
-
-    def _recovered(self) -> None:
-        since = self.degraded_since or time.time()
-        self.healthy = True
-        self.degraded_since = None
-        self._local = MemoryCounterStore()
-        logger.warning(
-            "Counter store %s answers again after %.1f s; limits are enforced. While it was down (process "
-            "total): %d requests allowed uncounted, %d throttled locally, %d refused with 503",
-            self.store.name,
-            time.time() - since,
-            self.degraded_allowed,
-            self.degraded_throttled,
-            self.degraded_refused,
-        )
-
-    def stats(self) -> dict[str, Any]:
-        """Return the counter store's state and the degraded counts, for /ping."""
-        since = self.degraded_since
-        return {
-            "store": self.store.name,
-            "healthy": self.healthy,
-            "processes": self.processes,
-            "degradedSince": None if since is None else datetime.fromtimestamp(since, UTC).isoformat(),
-            "degradedAllowed": self.degraded_allowed,
-            "degradedThrottled": self.degraded_throttled,
-            "degradedRefused": self.degraded_refused,
-            "loopLagMs": round(self.lag * 1000, 1),
-        }
-
-    def apply_quota_adjustments(self, adjustments: Iterable[dict[str, Any]], plans: dict[str, Any]) -> None:
-        """Apply UpdateUsage changes published through the runtime config (in-process counters only).
-
-        With Redis the control plane has already written them to the shared counters.
-        """
-        newest = self._applied_adjustment
-        for item in adjustments:
-            serial = int(item.get("id") or 0)
-            if serial <= self._applied_adjustment:
-                continue
-            newest = max(newest, serial)
-            plan = plans.get(str(item.get("usagePlanId")))
-            if not isinstance(self.store, MemoryCounterStore) or plan is None or plan.quota is None:
-                continue
-            quota = plan.quota
-            check = usage_check(plan.id, str(item.get("keyId")), quota.limit, period_bounds(quota, time.time()))
-            self.store.set_remaining(check, int(item.get("periodStart") or 0), int(item.get("remaining") or 0))
-        self._applied_adjustment = newest
-
-    async def start(self) -> None:
-        """Connect to the store, then start the background probe, heartbeat and loop-lag sampling."""
-        try:
-            async with asyncio.timeout(WARM_UP_SECONDS):
-                await self.store.warm_up(WARM_UP_CONNECTIONS)
-        except Exception as exc:
-            self._store_failed(exc)
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._run(), name="gateway-counter-probe"),
-            loop.create_task(self._sample_lag(), name="gateway-loop-lag"),
-        ]
-
-    async def stop(self) -> None:
-        """Stop the background tasks and close the store."""
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        await self.store.close(self._process_id)
-
-    async def _sample_lag(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(LAG_SAMPLE_SECONDS)
-            self.lag = max(loop.time() - before - LAG_SAMPLE_SECONDS, self.lag * LAG_DECAY)
-
-    async def _run(self) -> None:
-        last_prune = last_log = time.monotonic()
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS if self.healthy else PROBE_SECONDS)
-            now = time.monotonic()
-            if now - last_prune > PRUNE_SECONDS:
-                last_prune = now
-                self.store.prune()
-                self._local.prune()
-            try:
-                if self.healthy:
-                    self.processes = max(1, await self._within(self.store.heartbeat(self._process_id)))
-                else:
-                    await self.store.reset()
-                    await self._within(self.store.ping())
-                    async with asyncio.timeout(WARM_UP_SECONDS):
-                        await self.store.warm_up(WARM_UP_CONNECTIONS)
-                    self._recovered()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if self.healthy:
-                    self._store_failed(exc)
-                elif now - last_log > DEGRADED_LOG_SECONDS:
-                    last_log = now
-                    logger.warning(
-                        "Counter store %s still down (%s); %d allowed uncounted, %d throttled locally, %d refused",
-                        self.store.name,
-                        type(exc).__name__,
-                        self.degraded_allowed,
-                        self.degraded_throttled,
-                        self.degraded_refused,
-                    )
-
-
-def build_limiter(*, redis_url: str, prefix: str, timeout_ms: int, account: Bucket | None) -> Limiter:
-    """Return the limiter for a gateway: on Redis when a URL is configured, else in-process."""
-    timeout_s = max(timeout_ms, 1) / 1000
-    store: CounterStore
-    if redis_url:
-        # The socket timeout is only a backstop; the limiter bounds every call by `timeout_s`.
-        store = RedisCounterStore(redis_url, prefix=prefix, socket_timeout_s=max(1.0, 20 * timeout_s))
-    else:
-        store = MemoryCounterStore()
-    return Limiter(store, account=account, timeout_s=timeout_s)

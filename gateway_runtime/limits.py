@@ -263,8 +263,10 @@ def parse_quota(quota: Any) -> Quota | None:
     if not isinstance(quota, dict):
         return None
     period = str(quota.get("period") or "").upper()
+    if quota.get("limit") is None:
+        return None
     try:
-        limit = int(quota.get("limit"))
+        limit = int(quota["limit"])
         offset = int(quota.get("offset") or 0)
     except (TypeError, ValueError):
         return None

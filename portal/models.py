@@ -202,3 +202,52 @@ class KeyRotation(models.Model):
 
     class Meta:
         ordering = ["expires_at"]
+
+
+class SdkLanguage(models.TextChoices):
+    """The SDK types Portico generates; the ids are AWS's GetSdk `sdkType` where AWS has the language."""
+
+    PYTHON = "python", "Python"
+    TYPESCRIPT = "typescript", "TypeScript"
+    JAVA = "java", "Java"
+    RUBY = "ruby", "Ruby"
+    GO = "go", "Go"
+
+
+class SdkBuildStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class SdkBuild(models.Model):
+    """One generated client SDK of a stage's deployment in one language; the zip lies under VAR_DIR/sdks/."""
+
+    deployment = models.ForeignKey("apis.Deployment", on_delete=models.CASCADE, related_name="sdk_builds")
+    # The stage names the SDK's default base URL, so two stages on one deployment get builds of their own.
+    stage_name = models.CharField(max_length=128)
+    sdk_type = models.CharField(max_length=16, choices=SdkLanguage.choices)
+    status = models.CharField(max_length=16, choices=SdkBuildStatus.choices, default=SdkBuildStatus.QUEUED)
+    # The generator and templates a build was made with; a ready build of an older recipe is built again.
+    recipe = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["deployment_id", "stage_name", "sdk_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "stage_name", "sdk_type"], name="sdk_build_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sdk_type} SDK of {self.deployment_id}/{self.stage_name} ({self.status})"
+
+    @property
+    def error_summary(self) -> str:
+        """The first line of the error: what consumers see (the tool's output may name server paths)."""
+        return self.error.strip().splitlines()[0] if self.error.strip() else ""

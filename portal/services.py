@@ -1,4 +1,4 @@
-"""Writes of the developer portal: accounts, publishing, subscriptions and consumer keys.
+"""Writes of the developer portal: accounts, publishing, subscriptions, consumer keys and SDK builds.
 
 Consumer keys are ordinary API keys (`apis.services.keys`) owned by the consumer, enabled, and linked to
 the usage plan of every active subscription of theirs; the gateway learns of each change from the runtime
@@ -7,8 +7,10 @@ config version those services bump.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,7 +21,7 @@ from django.utils.text import slugify
 from apis import models as am
 from apis.patching import PatchOp
 from apis.services import keys as key_services
-from portal import selectors
+from portal import sdks, selectors
 from portal.models import (
     MAX_GRACE_DAYS,
     OPEN_STATUSES,
@@ -31,12 +33,16 @@ from portal.models import (
     KeyRotation,
     Listing,
     ListingPlan,
+    SdkBuild,
+    SdkBuildStatus,
     SignupMode,
     Subscription,
     SubscriptionStatus,
     Visibility,
 )
 from portal.notifications import notify, owner_recipients, portal_url
+
+logger = logging.getLogger(__name__)
 
 MAX_KEYS_PER_CONSUMER = 20
 MAX_GRACE = timedelta(days=MAX_GRACE_DAYS)
@@ -369,3 +375,82 @@ def rotated_keys_expire(*, now: Any = None) -> int:
             rotation.save(update_fields=["expired_at"])
             expired += 1
     return expired
+
+
+# --- SDK builds ----------------------------------------------------------------------------------------
+
+
+def _enqueue_sdk_build(build_id: int) -> None:
+    from portal.tasks import build_sdk
+
+    build_sdk.delay(build_id)
+
+
+@transaction.atomic
+def sdk_build_request(*, stage: am.Stage, sdk_type: str, retry_failed: bool = False) -> SdkBuild:
+    """Return the build of a stage's SDK; queue one (after commit) when there is none or it must run again."""
+    if sdk_type not in sdks.SDK_TYPES:
+        raise ValidationError(f"Unknown SDK type {sdk_type!r}.")
+    build, created = SdkBuild.objects.select_for_update().get_or_create(
+        deployment=stage.deployment,
+        stage_name=stage.stage_name,
+        sdk_type=sdk_type,
+        defaults={"status": SdkBuildStatus.QUEUED},
+    )
+    if not created and not selectors.sdk_build_needs_run(build=build, retry_failed=retry_failed):
+        return build
+    if not created:
+        build.status = SdkBuildStatus.QUEUED
+        build.error = ""
+        build.requested_at = timezone.now()
+        build.started_at = build.finished_at = None
+        build.save(update_fields=["status", "error", "requested_at", "started_at", "finished_at"])
+    transaction.on_commit(partial(_enqueue_sdk_build, build.id))
+    return build
+
+
+def _sdk_build_finish(build_id: int, **fields: Any) -> None:
+    SdkBuild.objects.filter(id=build_id).update(finished_at=timezone.now(), **fields)
+
+
+def sdk_build_run(*, build_id: int) -> str:
+    """Generate and store one SDK zip; a ready, failed or running build is left alone (the task is idempotent)."""
+    with transaction.atomic():
+        build = SdkBuild.objects.select_for_update().select_related("deployment").filter(id=build_id).first()
+        if build is None:
+            return "gone"
+        if build.status == SdkBuildStatus.READY and not selectors.sdk_build_needs_run(build=build):
+            return SdkBuildStatus.READY
+        if build.status == SdkBuildStatus.FAILED:
+            return SdkBuildStatus.FAILED  # a new request queues it again
+        if build.status == SdkBuildStatus.BUILDING and not selectors.sdk_build_is_stale(build=build):
+            return SdkBuildStatus.BUILDING  # another worker has it
+        build.status = SdkBuildStatus.BUILDING
+        build.started_at = timezone.now()
+        build.recipe = sdks.sdk_recipe(build.sdk_type)
+        build.save(update_fields=["status", "started_at", "recipe"])
+    deployment = build.deployment
+    snapshot, stage_name = deployment.snapshot, build.stage_name
+    target = selectors.sdk_build_path(build=build)
+    try:
+        sdks.build_archive(
+            sdk_type=build.sdk_type,
+            document=sdks.sdk_document(snapshot=snapshot, stage_name=stage_name, deployed_at=deployment.created_date),
+            names=sdks.sdk_names(snapshot=snapshot, stage_name=stage_name, deployed_at=deployment.created_date),
+            target=target,
+        )
+    except sdks.SdkBuildError as exc:
+        _sdk_build_finish(build.id, status=SdkBuildStatus.FAILED, error=str(exc)[:8000])
+        return SdkBuildStatus.FAILED
+    except Exception:
+        logger.exception("SDK build %s failed", build.id)
+        _sdk_build_finish(build.id, status=SdkBuildStatus.FAILED, error="Internal error while generating the SDK.")
+        return SdkBuildStatus.FAILED
+    _sdk_build_finish(
+        build.id,
+        status=SdkBuildStatus.READY,
+        error="",
+        size=target.stat().st_size,
+        sha256=sdks.file_sha256(target),
+    )
+    return SdkBuildStatus.READY

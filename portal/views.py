@@ -1,4 +1,4 @@
-"""Portal pages: the catalog, API docs, subscriptions, keys and the account. The try-it proxy is in proxy.py.
+"""Portal pages: catalog, API docs, SDKs, subscriptions, keys, usage, the account. The try-it proxy is in proxy.py.
 
 Every consumer-scoped page looks its object up through a selector filtered by the signed-in consumer, so
 another consumer's id is a 404 that says nothing about it.
@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -25,7 +25,8 @@ from apis.openapi import invoke_origin
 from portal import selectors, services
 from portal.adapter import INVITATION_SESSION_KEY
 from portal.forms import AccountDeleteForm, CatalogSearchForm, KeyCreateForm, KeyRotateForm, SubscribeForm
-from portal.models import ConsumerStatus, Invitation, SubscriptionStatus
+from portal.models import ConsumerStatus, Invitation, SdkBuildStatus, SubscriptionStatus
+from portal.sdks import SDK_TYPES
 
 View = Callable[..., HttpResponse]
 
@@ -267,3 +268,101 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     # The link came to this address, so allauth may treat it as verified when the signup uses it.
     get_adapter(request).stash_verified_email(request, found.email)
     return redirect("account_signup")
+
+
+# --- Usage ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+@consumer_view()
+def usage(request: HttpRequest) -> HttpResponse:
+    pairs = selectors.consumer_usage_pairs(consumer=request.user)
+    return render(request, "portal/usage/list.html", {"pairs": pairs, "nav": "usage"})
+
+
+def _usage_report(request: HttpRequest, key_id: str, plan_id: str) -> selectors.UsageReport:
+    key = selectors.consumer_key_get(consumer=request.user, key_id=key_id)
+    plan = selectors.consumer_usage_plan_get(key=key, plan_id=plan_id)
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in selectors.USAGE_DAY_CHOICES else 30
+    return selectors.key_usage_report(key=key, plan=plan, days=days)
+
+
+@require_GET
+@consumer_view()
+def key_usage(request: HttpRequest, key_id: str, plan_id: str) -> HttpResponse:
+    report = _usage_report(request, key_id, plan_id)
+    context = {
+        "report": report,
+        "chart": report.chart_data(),
+        "day_choices": selectors.USAGE_DAY_CHOICES,
+        "days": len(report.days),
+        "plans": selectors.consumer_usage_plans(key=report.key),
+        "nav": "usage",
+    }
+    return render(request, "portal/usage/detail.html", context)
+
+
+@require_GET
+@consumer_view()
+def key_usage_csv(request: HttpRequest, key_id: str, plan_id: str) -> HttpResponse:
+    report = _usage_report(request, key_id, plan_id)
+    response = HttpResponse(selectors.key_usage_csv(report=report), content_type="text/csv; charset=utf-8")
+    last = report.days[-1].start.date().isoformat()
+    name = f"usage-{report.key.id}-{report.plan.id}-{len(report.days)}d-{last}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- SDKs ----------------------------------------------------------------------------------------------
+
+
+def _sdk_type(sdk_type: str) -> str:
+    if sdk_type not in SDK_TYPES:
+        raise Http404("No such SDK type.")
+    return sdk_type
+
+
+def _sdk_card(request: HttpRequest, listing: Any, sdk_type: str, build: Any) -> HttpResponse:
+    context = {"listing": listing, "sdk_type": SDK_TYPES[sdk_type], "build": build}
+    return render(request, "portal/api/sdk_card.html", context)
+
+
+@require_GET
+def api_sdks(request: HttpRequest, slug: str) -> HttpResponse:
+    listing = selectors.listing_get(user=request.user, slug=slug)
+    context = {"listing": listing, "builds": selectors.stage_sdk_builds(stage=listing.stage), "nav": "catalog"}
+    return render(request, "portal/api/sdks.html", context)
+
+
+@require_GET
+def api_sdk_status(request: HttpRequest, slug: str, sdk_type: str) -> HttpResponse:
+    listing = selectors.listing_get(user=request.user, slug=slug)
+    sdk_type = _sdk_type(sdk_type)
+    return _sdk_card(request, listing, sdk_type, selectors.stage_sdk_build(stage=listing.stage, sdk_type=sdk_type))
+
+
+@require_POST
+@consumer_view()
+def api_sdk_build(request: HttpRequest, slug: str, sdk_type: str) -> HttpResponse:
+    listing = selectors.listing_get(user=request.user, slug=slug)
+    sdk_type = _sdk_type(sdk_type)
+    build = services.sdk_build_request(stage=listing.stage, sdk_type=sdk_type, retry_failed=True)
+    if request.headers.get("HX-Request"):
+        build.refresh_from_db()
+        return _sdk_card(request, listing, sdk_type, build)
+    return redirect("portal:api_sdks", slug=listing.slug)
+
+
+@require_GET
+def api_sdk_download(request: HttpRequest, slug: str, sdk_type: str) -> HttpResponse:
+    listing = selectors.listing_get(user=request.user, slug=slug)
+    build = selectors.stage_sdk_build(stage=listing.stage, sdk_type=_sdk_type(sdk_type))
+    path = selectors.sdk_build_path(build=build) if build else None
+    if build is None or build.status != SdkBuildStatus.READY or path is None or not path.is_file():
+        raise Http404("This SDK is not built yet.")
+    name = selectors.sdk_download_name(build=build, api_name=listing.slug)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="application/zip")

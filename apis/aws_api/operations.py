@@ -9,6 +9,7 @@ from apis.aws_api import exports as ex
 from apis.aws_api import keys as k
 from apis.aws_api import quotas as q
 from apis.aws_api import restapis as r
+from apis.aws_api import sdks as sk
 from apis.aws_api import usage as u
 from apis.aws_api.framework import op
 
@@ -97,6 +98,9 @@ OPERATIONS = [
     op("PATCH", f"{API}/stages/{{stage_name}}", "UpdateStage", d.update_stage),
     op("DELETE", f"{API}/stages/{{stage_name}}", "DeleteStage", d.delete_stage, 202),
     op("GET", f"{API}/stages/{{stage_name}}/exports/{{export_type}}", "GetExport", ex.get_export),
+    op("GET", f"{API}/stages/{{stage_name}}/sdks/{{sdk_type}}", "GetSdk", sk.get_sdk),
+    op("GET", "/sdktypes", "GetSdkTypes", sk.get_sdk_types),
+    op("GET", "/sdktypes/{sdktype_id}", "GetSdkType", sk.get_sdk_type),
     op("POST", "/apikeys", "ImportApiKeys", k.import_api_keys, 201, when=("mode", "import")),
     op("POST", "/apikeys", "CreateApiKey", k.create_api_key, 201),
     op("GET", "/apikeys", "GetApiKeys", k.get_api_keys),

@@ -1,16 +1,17 @@
 """What is left of an API key's quota, and changing it (UpdateUsage), where the gateways count.
 
-With Redis (REDIS_URL) the gateways share quota counters there, and this process changes the counter of
-the current period directly, in one Lua script timed by Redis's clock as the gateways' are. In the
-embedded mode the counters live in the gateway process, so the change is published through the runtime
-config (a QuotaAdjustment) and the gateway applies it within a config poll.
+With Redis (REDIS_URL) the gateways share quota counters there, and this process reads and changes the
+counter of the current period directly, in one Lua script timed by Redis's clock as the gateways' are. In
+the embedded mode the counters live in the gateway process: what was used is read from metering, and the
+change is published through the runtime config (a QuotaAdjustment) for the gateway to apply within a
+config poll.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -79,13 +80,22 @@ def usage_remaining_update(*, plan: m.UsagePlan, key_id: str, patch_operations: 
     bounds = period_bounds(quota, time.time())
     if settings.REDIS_URL:
         return _redis_usage(plan.id, link.api_key_id, quota.limit, bounds, new_remaining)
-    # Embedded mode: the gateway process holds the count, so what was used is not known here.
-    left = quota.limit if new_remaining is None else new_remaining
-    if new_remaining is not None:
-        m.QuotaAdjustment.objects.create(
-            usage_plan=plan, api_key_id=link.api_key_id, period_start=_timestamp(bounds[1]), remaining=new_remaining
-        )
-        runtime_config_bump()
-    return QuotaUsage(
-        start=_timestamp(bounds[1]), end=_timestamp(bounds[2]), used=max(quota.limit - left, 0), remaining=left
+    # Embedded mode: the count lives in the gateway process; what was used comes from metering (as of its
+    # last drain), and the new remaining count reaches the gateway through the runtime config.
+    start, end = _timestamp(bounds[1]), _timestamp(bounds[2])
+    used = _metered(plan.id, link.api_key_id, start, end)
+    if new_remaining is None:
+        return QuotaUsage(start=start, end=end, used=used, remaining=max(quota.limit - used, 0))
+    m.QuotaAdjustment.objects.create(
+        usage_plan=plan, api_key_id=link.api_key_id, period_start=start, remaining=new_remaining
     )
+    runtime_config_bump()
+    return QuotaUsage(start=start, end=end, used=used, remaining=new_remaining)
+
+
+def _metered(plan_id: str, key_id: str, start: datetime, end: datetime) -> int:
+    from usage.selectors import daily_used
+
+    last_day = (end - timedelta(seconds=1)).date()
+    days = daily_used(plan_id=plan_id, start=start.date(), end=last_day, key_ids=[key_id]).get(key_id, {})
+    return sum(days.values())

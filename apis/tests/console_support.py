@@ -17,6 +17,10 @@ from apis.console.permissions import ADMIN_GROUP, EDITOR_GROUP, READONLY_GROUP
 from apis.services import access, components, deployments, design, domains, keys, scaffolding
 
 PASSWORD = "pw-console-123"
+AUTHORIZER_URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"
+)
 
 
 def make_user(
@@ -92,6 +96,7 @@ class World:
     key_value: str
     domain: m.DomainName
     access_key: m.AccessKey
+    authorizer: m.Authorizer
 
     def url_kwargs(self) -> dict[str, str]:
         return {
@@ -107,6 +112,8 @@ class World:
             "key_id": self.key.id,
             "domain_name": self.domain.domain_name,
             "access_key_id": self.access_key.access_key_id,
+            "authorizer_id": self.authorizer.id,
+            "response_type": "DEFAULT_4XX",
         }
 
 
@@ -133,6 +140,13 @@ def build_world(owner: Any) -> World:
     domain = domains.domain_name_create(domain_name="api.example.com")
     domains.base_path_mapping_create(domain=domain, rest_api_id=api.id, base_path="shop", stage="dev")
     access_key, _secret = access.access_key_create(user=owner, description="ci")
+    authorizer = components.authorizer_create(
+        api=api,
+        name="tokens",
+        type="TOKEN",
+        authorizer_uri=AUTHORIZER_URI,
+        identity_source="method.request.header.Authorization",
+    )
     return World(
         api=api,
         root=root,
@@ -148,6 +162,7 @@ def build_world(owner: Any) -> World:
         key_value=value,
         domain=domain,
         access_key=access_key,
+        authorizer=authorizer,
     )
 
 

@@ -153,7 +153,7 @@ def test_update_usage_in_the_embedded_mode_is_published_to_the_gateway(
         patchOperations=[{"op": "replace", "path": "/remaining", "value": "4"}],
     )
 
-    assert usage["items"] == {keyed.key.id: [[6, 4]]}
+    assert usage["items"] == {keyed.key.id: [[0, 4]]}  # nothing used yet (as metering counts it)
     assert config_version() > before
     (published,) = quota_adjustments_runtime_config()
     assert published["usagePlanId"] == keyed.plan.id

@@ -147,6 +147,7 @@ class Result:
     latency: float
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=CIMultiDict)  # case-insensitive
+    control: bool = False  # a request of the control stream (see paced_load)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -207,15 +208,25 @@ async def paced_load(
     rps: float,
     seconds: float,
     events: Mapping[float, Any] | None = None,
+    control: tuple[Sequence[str], Mapping[str, str]] | None = None,
 ) -> list[Result]:
     """Offer `rps` requests a second for `seconds`, on schedule whatever the answers take.
 
     `events` maps a time (seconds into the run) to a callable run in a thread then (stop Redis, …).
+    `control` (urls, headers) sends, with every request, one more to the same gateway at the same moment:
+    requests that share every delay of the machine and the process, so the difference is what the
+    request itself cost.
     """
     started = time.monotonic()
     pending = sorted((events or {}).items())
     tasks: list[asyncio.Task[Result]] = []
     side: list[asyncio.Future[Any]] = []
+
+    async def paired(session: aiohttp.ClientSession, index: int, url: str, headers: Mapping[str, str]) -> Result:
+        result = await _one(session, index, url, headers)
+        result.control = True
+        return result
+
     async with _session(500) as session:
         for number in range(int(rps * seconds)):
             due = started + number / rps
@@ -226,6 +237,8 @@ async def paced_load(
                 await asyncio.sleep(delay)
             index = number % len(urls)
             tasks.append(asyncio.create_task(_one(session, index, urls[index], headers)))
+            if control is not None:
+                tasks.append(asyncio.create_task(paired(session, index, control[0][index], control[1])))
         results = list(await asyncio.gather(*tasks))
         await asyncio.gather(*side)
     return results

@@ -15,12 +15,12 @@ from gateway_runtime.counters import (
     OVER_RATE,
     STORE_DOWN,
     USAGE_SCRIPT,
-    Limiter,
     MemoryCounterStore,
     RedisCounterStore,
     usage_arguments,
     usage_check,
 )
+from gateway_runtime.limiter import Limiter
 from gateway_runtime.limits import Bucket, LimitCheck, Quota, QuotaCheck, period_bounds
 from gateway_runtime.tests.redis_support import RedisServer
 

@@ -30,13 +30,12 @@ from gateway_runtime.tests.processes import (
 from gateway_runtime.tests.redis_support import RedisServer, unique_prefix
 from gateway_runtime.tests.snapshots import API_ID, limits, mock
 
-# One xdist worker runs these one after another: latency bounds mean nothing while another cluster is
-# saturating the same CPUs.
-pytestmark = [pytest.mark.load, pytest.mark.xdist_group("gateway-clusters")]
+pytestmark = pytest.mark.load
 
 PEPPER = "two-process-test-pepper"
 HOST = f"{API_ID}.execute-api.localhost"
-TIMEOUT_MS = 50
+TIMEOUT_MS = 50  # the default GATEWAY_COUNTER_TIMEOUT_MS
+PATIENT_TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -59,7 +58,7 @@ class Cluster:
         return [gateway.ping() or {} for gateway in self.gateways]
 
 
-def _start_cluster(tmp_path: Path, timeout_ms: int) -> Cluster:
+def _start_cluster(tmp_path: Path, timeout_ms: int, **env: str) -> Cluster:
     redis = RedisServer()
     config = ConfigFile(tmp_path / "runtime.json")
     config.publish([])
@@ -70,6 +69,7 @@ def _start_cluster(tmp_path: Path, timeout_ms: int) -> Cluster:
         pepper=PEPPER,
         config_file=config.path,
         GATEWAY_COUNTER_TIMEOUT_MS=str(timeout_ms),
+        **env,
     )
     gateways = [GatewayProcess(env, tmp_path / f"gateway-{index}.log") for index in range(2)]
     cluster = Cluster(redis, config, gateways)
@@ -90,36 +90,50 @@ def _stop_cluster(cluster: Cluster) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two gateways whose counter store counts as up when it answers within a second.
+    """Two gateways whose counter store counts as up unless it does not answer for 10 s.
 
     These tests are about exactness while Redis is up. On a loaded machine (CI runners share their CPUs)
     a starved redis-server can take longer than the default 50 ms to answer, which the gateway rightly
-    treats as a failure; the outage tests below hold the default.
+    treats as a failure and answers by the fail mode; the outage tests below hold the default.
     """
-    cluster = _start_cluster(tmp_path_factory.mktemp("two-gateways"), timeout_ms=1000)
+    cluster = _start_cluster(tmp_path_factory.mktemp("two-gateways"), timeout_ms=PATIENT_TIMEOUT_MS)
     yield cluster
     _stop_cluster(cluster)
 
 
 @pytest.fixture(scope="module")
 def outage_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two gateways with the default 50 ms counter timeout, on a Redis the tests stop and restart."""
-    cluster = _start_cluster(tmp_path_factory.mktemp("two-gateways-outage"), timeout_ms=TIMEOUT_MS)
+    """Two gateways with the default 50 ms counter timeout, on a Redis the tests stop and restart.
+
+    The account limit is off, so the control stream's method touches no counter at all.
+    """
+    cluster = _start_cluster(
+        tmp_path_factory.mktemp("two-gateways-outage"), timeout_ms=TIMEOUT_MS, GATEWAY_ACCOUNT_RATE_LIMIT="off"
+    )
     yield cluster
     _stop_cluster(cluster)
 
 
 def _publish_plan(cluster: Cluster, name: str, plan: dict, *, fail_mode: str | None = None, keys: int = 1) -> list[str]:
-    """Serve GET /hello (key required) under a plan of its own; return the plan's key values."""
+    """Serve GET /hello (key required) under a plan of its own, and GET /control (nothing limits it).
+
+    Return the plan's key values.
+    """
     values = [f"{name}-key-{index:04d}-0123456789abcdef" for index in range(keys)]
     keyring = snapshots.keyring(
         [(value, f"{name[:6]}{index:04d}", True, [name]) for index, value in enumerate(values)],
         {name: plan},
         pepper=PEPPER.encode(),
     )
-    stage = snapshots.stage({("/hello", "GET"): mock()}, key_required=[("/hello", "GET")], fail_mode=fail_mode)
+    routes = {("/hello", "GET"): mock(), ("/control", "GET"): mock()}
+    stage = snapshots.stage(routes, key_required=[("/hello", "GET")], fail_mode=fail_mode)
     cluster.publish(stage, keyring)
     return values
+
+
+def _counters(cluster: Cluster) -> list[dict]:
+    """Return each gateway's counter-store state (for failure messages)."""
+    return [health.get("counters", {}) for health in cluster.health()]
 
 
 def _headers(key: str) -> dict[str, str]:
@@ -143,7 +157,7 @@ def test_a_quota_is_exact_across_two_processes_under_50_concurrent_clients(clust
         results = asyncio.run(concurrent_load(cluster.urls("/prod/hello"), _headers(key), total=1500, clients=50))
 
         statuses = Counter(result.status for result in results)
-        assert statuses == {200: 1000, 429: 500}
+        assert statuses == {200: 1000, 429: 500}, _counters(cluster)
         _assert_every_rejection_is_a_429_with_retry_after(results, "Limit Exceeded")
         assert {result.headers.get("x-amzn-ErrorType") for result in results if result.status == 429} == {
             "LimitExceededException"
@@ -172,9 +186,13 @@ def test_at_200_rps_offered_for_10_s_the_rate_plus_the_burst_passes(cluster: Clu
     passed = sum(result.status == 200 for result in results)
     span = max(result.sent for result in results) - min(result.sent for result in results)
     expected = 100 + 50 * span
-    assert abs(passed - expected) <= 0.05 * expected, (passed, expected, cluster.health())
+    assert abs(passed - expected) <= 0.05 * expected, (passed, expected, _counters(cluster))
     assert passed + sum(result.status == 429 for result in results) == len(results) == 2000
     _assert_every_rejection_is_a_429_with_retry_after(results, "Too Many Requests")
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.99)]
 
 
 async def _watch_health(cluster: Cluster, until: float) -> list[tuple[float, bool]]:
@@ -216,22 +234,36 @@ def test_a_redis_outage_under_load_follows_the_stage_fail_mode(
         moments["up"] = time.monotonic()
 
     async def run() -> tuple[list[Result], list[tuple[float, bool]]]:
-        load = paced_load(cluster.urls("/prod/hello"), _headers(key), rps=100, seconds=10, events={1.0: down, 6.0: up})
+        load = paced_load(
+            cluster.urls("/prod/hello"),
+            _headers(key),
+            rps=100,
+            seconds=10,
+            events={1.0: down, 6.0: up},
+            control=(cluster.urls("/prod/control"), {"Host": HOST}),
+        )
         watch = _watch_health(cluster, time.monotonic() + 10)
-        results, samples = await asyncio.gather(load, watch)
-        return results, samples
+        return await asyncio.gather(load, watch)
 
-    results, samples = asyncio.run(run())
+    everything, samples = asyncio.run(run())
+    results = [result for result in everything if not result.control]
+    controls = [result for result in everything if result.control]
 
     statuses = Counter(result.status for result in results)
     # Only what the fail mode allows; never a 500 (or any other 5xx), never a client error.
     assert set(statuses) <= {200, 429, 503}, statuses
     assert fail_mode == "closed" or 503 not in statuses
-    latencies = sorted(result.latency for result in results)
-    slowest = sorted(results, key=lambda result: -result.latency)[:15]
-    assert latencies[int(len(latencies) * 0.99)] <= (TIMEOUT_MS + 100) / 1000, [
-        (round(result.sent - results[0].sent, 2), result.status, round(result.latency, 3)) for result in slowest
-    ]
+    # Latency: the outage adds at most the counter timeout. Each request has a twin sent at the same moment to
+    # the same process on a method no counter limits, which shares every stall of a busy machine: the
+    # difference is what the counters cost. The absolute p99 bound holds too, widened only by what the
+    # machine added to the twins beyond 50 ms.
+    bound = (TIMEOUT_MS + 100) / 1000
+    excess = [result.latency - twin.latency for result, twin in zip(results, controls, strict=True)]
+    slowest = sorted(results, key=lambda result: -result.latency)[:10]
+    detail = [(round(item.sent - results[0].sent, 2), item.status, round(item.latency, 3)) for item in slowest]
+    assert _p99(excess) <= bound, (_p99(excess), detail)
+    assert _p99([r.latency for r in results]) <= bound + max(0.0, _p99([c.latency for c in controls]) - 0.05), detail
+    assert {control.status for control in controls} == {200}
     for result in results:
         if result.status != 200:
             assert int(result.headers["Retry-After"]) >= 1
@@ -257,8 +289,12 @@ def test_a_redis_outage_under_load_follows_the_stage_fail_mode(
     assert healthy_again - up_at <= 2.0
     throttled_again = min(result.sent for result in results if result.sent > up_at and result.status == 429)
     assert throttled_again - up_at <= 2.0
+    # From then on the limit holds again: about 20 a second pass, the rest are throttled.
     after = [result for result in results if result.sent > up_at + 2.0]
-    assert Counter(result.status for result in after).keys() == {200, 429}
+    window = max(result.sent for result in after) - min(result.sent for result in after)
+    passed_after = sum(result.status == 200 for result in after)
+    assert 0 < passed_after <= 1.2 * (20 * window + 20), (passed_after, window)
+    assert sum(result.status == 429 for result in after) > len(after) / 2
 
     counters = [health["counters"] for health in cluster.health()]
     if fail_mode == "closed":

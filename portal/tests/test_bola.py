@@ -34,6 +34,8 @@ def b_world(api_owner: Any, other_consumer: Any) -> dict[str, Any]:
         "key_id": key.id,
         "subscription_id": subscription.id,
         "slug": private.listing.slug,
+        "plan_id": private.free.id,
+        "sdk_type": "python",
         "secrets": [
             key.id,
             "bobs-production-key",
@@ -60,7 +62,7 @@ def fill(pattern: URLPattern, world: dict[str, Any]) -> str:
 def methods_of(pattern: URLPattern) -> list[str]:
     if pattern.name in {"api_proxy", "api_proxy_root"}:
         return ["GET", "POST", "DELETE"]
-    if pattern.name in {"key_rotate", "key_revoke", "subscription_cancel", "api_subscribe"}:
+    if pattern.name in {"key_rotate", "key_revoke", "subscription_cancel", "api_subscribe", "api_sdk_build"}:
         return ["POST"]
     return ["GET"]
 
@@ -84,7 +86,17 @@ def test_every_scoped_url_is_a_404_without_b_data(alice: Client, bob: Client, b_
                 assert secret not in body, f"{method} {url} leaks {secret!r}"
             covered.append(pattern.name)
         # The same URL works for B, so the 404 is about who asks, not a broken URL.
-        if pattern.name in {"key_detail", "api_detail", "api_reference", "api_openapi", "api_try"}:
+        if pattern.name in {
+            "key_detail",
+            "api_detail",
+            "api_reference",
+            "api_openapi",
+            "api_try",
+            "api_sdks",
+            "api_sdk_status",
+            "key_usage",
+            "key_usage_csv",
+        }:
             assert bob.get(url).status_code == 200, url
     assert set(covered) == {p.name for p in scoped_patterns()}
 

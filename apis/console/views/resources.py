@@ -1,4 +1,4 @@
-"""The API designer's resource tree: add and remove resources, enable CORS, add methods."""
+"""The API designer's resource tree: add, rename, move and remove resources, enable CORS, add methods."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from apis import models as m
 from apis import selectors
+from apis.console.forms.components import ResourceMoveForm
 from apis.console.forms.design import CorsForm, MethodCreateForm, ResourceCreateForm
 from apis.console.permissions import Role, console_view
 from apis.console.selectors import resource_tree
@@ -24,6 +25,7 @@ def _page(
     *,
     resource_form: ResourceCreateForm | None = None,
     method_form: MethodCreateForm | None = None,
+    move_form: ResourceMoveForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     tree = resource_tree(api=api)
@@ -36,6 +38,7 @@ def _page(
         "methods": list(selected.methods.all()),
         "resource_form": resource_form or ResourceCreateForm(),
         "method_form": method_form or MethodCreateForm(),
+        "move_form": None if selected.is_root else move_form or ResourceMoveForm(resource=selected),
     }
     return render(request, "console/designer/resources.html", context, status=status)
 
@@ -64,6 +67,27 @@ def resource_create(request: HttpRequest, api_id: str, resource_id: str) -> Http
             messages.success(request, f"Created resource {child.path}.")
             return redirect("console:resource", api_id=api.id, resource_id=child.id)
     return _page(request, api, parent.id, resource_form=form)
+
+
+@console_view(methods=("POST",))
+def resource_update(request: HttpRequest, api_id: str, resource_id: str) -> HttpResponse:
+    """Rename a resource or move it under another parent; its descendants' paths follow."""
+    api = selectors.rest_api_get(api_id=api_id)
+    resource = selectors.resource_get(api=api, resource_id=resource_id)
+    form = ResourceMoveForm(request.POST, resource=resource)
+    if form.is_valid():
+        ops = form.patch_operations()
+        with form_errors(form, "path_part"):
+            if ops:
+                perform(
+                    request,
+                    "UpdateResource",
+                    api_target(api.id, "resources", resource.id),
+                    lambda: design.resource_update(resource=resource, patch_operations=ops),
+                )
+            messages.success(request, f"The resource is now {resource.path}." if ops else "Nothing changed.")
+            return redirect("console:resource", api_id=api.id, resource_id=resource.id)
+    return _page(request, api, resource.id, move_form=form)
 
 
 @console_view(methods=("POST",))

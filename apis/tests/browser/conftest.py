@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -66,3 +67,26 @@ def console_server(transactional_db: None) -> Iterator[ServerThread]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def metered_gateway(console_server: ServerThread, settings: Any, tmp_path: Path) -> Iterator[Any]:
+    """A real gateway over the control-plane tables, in a thread, metering into a local event store of its own.
+
+    The embedded mode (no Redis): events go to `settings.USAGE["LOCAL_STORE"]`, which the test drains with
+    `usage.services.usage_events_drain()`, and quota counters live in the gateway process.
+    """
+    from gateway_runtime.asgi import build_application, load_settings
+    from gateway_runtime.metering import Recorder
+    from gateway_runtime.sources import DatabaseConfigSource
+    from gateway_runtime.tests.servers import ServerThread as GatewayThread
+    from usage import services
+
+    settings.REDIS_URL = ""
+    settings.USAGE = {**settings.USAGE, "LOCAL_STORE": tmp_path / "events.sqlite3"}
+    services.caches_reset()
+    gateway_settings = dataclasses.replace(load_settings(), config_poll_seconds=0.1)
+    server = GatewayThread(build_application(DatabaseConfigSource(), gateway_settings, Recorder.from_django()))
+    yield server
+    server.stop()
+    services.caches_reset()
