@@ -136,10 +136,12 @@ class GatewayResponses:
         if custom is None:
             family = "DEFAULT_4XX" if base_status < 500 else "DEFAULT_5XX"
             custom = self.custom.get(family)
+        text = message or kind.message
+        if ctx is not None:
+            # $context.error, and what metering reads to flag throttled and quota-refused requests.
+            ctx.error = (kind, text)
         if custom is None or ctx is None:
             return default_error(kind, status=base_status, message=message)
-        text = message or kind.message
-        ctx.error = (kind, text)
         headers = [(b"x-amzn-errortype", kind.error_type.encode())]
         key = select_template(custom.templates, ctx.header("accept"))
         if key is None:

@@ -47,7 +47,6 @@ def keyed(owner) -> KeyedApi:  # type: ignore[no-untyped-def]
 def gateways(keyed: KeyedApi, tmp_path: Path) -> Iterator[list[GatewayProcess]]:
     """Two gateway processes on the test database, polling it at the production default (every second)."""
     env = gateway_env(
-        tmp_path=tmp_path,
         pepper=settings.API_KEY_PEPPER,
         DATABASE_URL=_database_url(),
         GATEWAY_CONFIG_POLL_SECONDS="1.0",

@@ -50,6 +50,8 @@ class GatewayProcess:
     def __init__(self, env: Mapping[str, str], log_path: Path):
         self.port = free_port()
         self.log_path = log_path
+        # A var dir of its own, as a gateway on another host has (metering keeps its spool there).
+        env = {**env, "PORTICO_VAR_DIR": str(log_path.with_name(f"{log_path.stem}-var"))}
         self._log = log_path.open("wb")
         command = [
             sys.executable,
@@ -113,18 +115,16 @@ class GatewayProcess:
 
 def gateway_env(
     *,
-    tmp_path: Path,
     redis_url: str = "",
     prefix: str = "",
     pepper: str,
     config_file: Path | None = None,
     **extra: str,
 ) -> dict[str, str]:
-    """Return the environment of a gateway process in a test (its own var dir, fast config polling)."""
+    """Return the environment of a gateway process in a test (fast config polling)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "1",
-        "PORTICO_VAR_DIR": str(tmp_path / "var"),
         "API_KEY_PEPPER": pepper,
         "REDIS_URL": redis_url,
         "GATEWAY_COUNTER_PREFIX": prefix or "portico:",

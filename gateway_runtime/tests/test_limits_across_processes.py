@@ -63,7 +63,6 @@ def _start_cluster(tmp_path: Path, timeout_ms: int, **env: str) -> Cluster:
     config = ConfigFile(tmp_path / "runtime.json")
     config.publish([])
     env = gateway_env(
-        tmp_path=tmp_path,
         redis_url=redis.url,
         prefix=unique_prefix(),
         pepper=PEPPER,
