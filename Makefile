@@ -54,8 +54,12 @@ typecheck: install
 	@$(PY) -m mypy --version >/dev/null 2>&1 || $(PY) -m pip install --quiet "django-stubs[compatible-mypy]==5.2.9"
 	$(PY) -m mypy gateway_runtime usage
 
+# Browser suites run in processes of their own: Playwright's sync API keeps an event loop alive for the
+# rest of its process, and the console and portal suites each start their own live server and browser.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not browser"
+	$(PY) -m pytest -n 1 -m browser apis/tests/browser
+	$(PY) -m pytest -n 1 -m browser portal/tests/browser
 
 # Side by side with nginx and Caddy (bench/compare.py installs Debian's nginx, caddy, wrk and redis-server
 # when missing), then the upstream client and the configuration scale. Results land in bench/results/.
