@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from multidict import CIMultiDict
 
 from gateway_runtime.tests.redis_support import free_port
 
@@ -146,7 +145,7 @@ class Result:
     status: int
     latency: float
     body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=CIMultiDict)  # case-insensitive
+    headers: dict[str, str] = field(default_factory=dict)  # by lower-case name
     control: bool = False  # a request of the control stream (see paced_load)
 
     def json(self) -> Any:
@@ -158,7 +157,8 @@ async def _one(session: aiohttp.ClientSession, index: int, url: str, headers: Ma
     try:
         async with session.get(url, headers=headers) as response:
             body = await response.read()
-            return Result(sent, index, response.status, time.monotonic() - sent, body, CIMultiDict(response.headers))
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            return Result(sent, index, response.status, time.monotonic() - sent, body, headers)
     except (aiohttp.ClientError, TimeoutError) as exc:
         return Result(sent, index, 0, time.monotonic() - sent, repr(exc).encode())
 
