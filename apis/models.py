@@ -303,10 +303,11 @@ class UsagePlanKey(models.Model):
 
 
 class QuotaAdjustment(models.Model):
-    """An UpdateUsage change of what is left of a key's quota, for gateways that count in their own process.
+    """An UpdateUsage change of what is left of a key's quota in one period.
 
-    With Redis the control plane changes the shared counter directly; in the embedded mode the gateway
-    reads these through the runtime config and applies each one once.
+    GetUsage, the console and the portal count down from it. With Redis the control plane has also changed
+    the shared counter; in the embedded mode the gateway reads these through the runtime config and applies
+    each one once to its own counters.
     """
 
     usage_plan = models.ForeignKey(UsagePlan, on_delete=models.CASCADE, related_name="quota_adjustments")

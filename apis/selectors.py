@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -134,6 +134,28 @@ def usage_plan_get(*, plan_id: str) -> m.UsagePlan:
     if plan is None:
         raise NotFound("Invalid Usage Plan ID specified")
     return plan
+
+
+def usage_values(*, plan: m.UsagePlan, key_ids: list[str], start: date, end: date) -> dict[str, list[list[int]]]:
+    """Return GetUsage's per-day [used, remaining] pairs of a plan's keys, with the UpdateUsage changes applied."""
+    from usage import selectors as usage
+
+    changes = [
+        usage.RemainingSet(
+            key_id=item.api_key_id,
+            at=item.created_date,
+            period_start=item.period_start.astimezone(UTC).date(),
+            remaining=item.remaining,
+        )
+        for item in m.QuotaAdjustment.objects.filter(
+            usage_plan=plan,
+            api_key_id__in=key_ids,
+            created_date__lt=datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1),
+        )
+    ]
+    return usage.usage_for_plan(
+        plan_id=plan.id, quota=plan.quota, key_ids=key_ids, start=start, end=end, adjustments=changes
+    )
 
 
 def usage_plan_key_get(*, plan: m.UsagePlan, key_id: str) -> m.UsagePlanKey:

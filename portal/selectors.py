@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from apis import models as am
+from apis import selectors as api_selectors
 from apis.openapi import stage_export
 from portal import sdks
 from portal.models import (
@@ -408,8 +409,8 @@ def key_usage_report(*, key: am.ApiKey, plan: am.UsagePlan, days: int = 30, now:
         report.quota_limit, report.quota_period = quota.limit, quota.period
         report.period_start = period_start(quota.period, quota.offset, now)
         report.resets_at = next_period_start(quota.period, report.period_start)
-        remaining = usage.usage_for_plan(
-            plan_id=plan.id, quota=plan.quota, key_ids=[key.id], start=report.days[0].start.date(), end=today.date()
+        remaining = api_selectors.usage_values(
+            plan=plan, key_ids=[key.id], start=report.days[0].start.date(), end=today.date()
         )[key.id]
         for point, (_used, left) in zip(report.days, remaining, strict=True):
             point.remaining = left

@@ -64,15 +64,58 @@ def daily_used(*, plan_id: str, start: date, end: date, key_ids: Iterable[str] |
     return used
 
 
+@dataclass(frozen=True)
+class RemainingSet:
+    """An UpdateUsage: at `at`, `remaining` requests were left of the quota period that began on `period_start`."""
+
+    key_id: str
+    at: datetime
+    period_start: date
+    remaining: int
+
+
+def _used_since(*, plan_id: str, key_id: str, since: datetime) -> int:
+    """Return the requests a key counted against a plan's quota from `since` to the end of that UTC day.
+
+    Rollups count by minute, so the requests of the minute `since` falls in are all taken as after it. Once the
+    minute rows of that day have been pruned, the hour row it falls in answers instead.
+    """
+    from django.conf import settings
+
+    day_end = _epoch(since.date()) + DAY
+    minute_days = settings.USAGE["RETENTION_DAYS"].get(Granularity.MINUTE) or 0
+    pruned = minute_days and since < datetime.now(UTC) - timedelta(days=minute_days)
+    granularity = Granularity.HOUR if pruned else Granularity.MINUTE
+    step = GRANULARITY_SECONDS[granularity]
+    first = int(since.timestamp()) // step * step
+    rows = _rollups(granularity, first, day_end).filter(series__plan_id=plan_id, series__key_id=key_id)
+    total = rows.aggregate(used=Sum(F("count") - F("throttled") - F("quota_rejected")))["used"]
+    return int(total or 0)
+
+
 def usage_for_plan(
-    *, plan_id: str, quota: dict | None, key_ids: Sequence[str], start: date, end: date
+    *,
+    plan_id: str,
+    quota: dict | None,
+    key_ids: Sequence[str],
+    start: date,
+    end: date,
+    adjustments: Iterable[RemainingSet] = (),
 ) -> dict[str, list[list[int]]]:
-    """Return GetUsage's `values`: for each key, one [used, remaining] pair per day from start to end."""
+    """Return GetUsage's `values`: for each key, one [used, remaining] pair per day from start to end.
+
+    What remains of a day is the limit less what was used since the period began, or, after an UpdateUsage in
+    that period, what it set less what was used since.
+    """
     quota = quota or {}
     period, offset, limit = quota.get("period"), int(quota.get("offset") or 0), quota.get("limit")
     first = quota_period_start(day=start, period=period, offset=offset) if period else start
     used = daily_used(plan_id=plan_id, start=first, end=end, key_ids=key_ids)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    changes: dict[str, list[RemainingSet]] = {}
+    for change in sorted(adjustments, key=lambda item: item.at):
+        changes.setdefault(change.key_id, []).append(change)
+    head: dict[RemainingSet, int] = {}
     values: dict[str, list[list[int]]] = {}
     for key_id in key_ids:
         per_day = used.get(key_id, {})
@@ -82,8 +125,18 @@ def usage_for_plan(
             remaining = 0
             if period and limit is not None:
                 period_start = quota_period_start(day=day, period=period, offset=offset)
-                spent = sum(n for d, n in per_day.items() if period_start <= d <= day)
-                remaining = max(0, int(limit) - spent)
+                latest = None
+                for change in changes.get(key_id, ()):
+                    if change.period_start == period_start and change.at.date() <= day:
+                        latest = change
+                if latest is None:
+                    spent = sum(n for d, n in per_day.items() if period_start <= d <= day)
+                    remaining = max(0, int(limit) - spent)
+                else:
+                    if latest not in head:
+                        head[latest] = _used_since(plan_id=plan_id, key_id=key_id, since=latest.at)
+                    spent = head[latest] + sum(n for d, n in per_day.items() if latest.at.date() < d <= day)
+                    remaining = max(0, latest.remaining - spent)
             pairs.append([today, remaining])
         values[key_id] = pairs
     return values

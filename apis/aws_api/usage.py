@@ -43,7 +43,7 @@ def get_usage(call: Call) -> dict:
         "usagePlanId": plan.id,
         "startDate": start.isoformat(),
         "endDate": end.isoformat(),
-        "values": usage.usage_for_plan(plan_id=plan.id, quota=plan.quota, key_ids=page["item"], start=start, end=end),
+        "values": selectors.usage_values(plan=plan, key_ids=page["item"], start=start, end=end),
     }
     if "position" in page:
         body["position"] = page["position"]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apis import models as m
+from apis import selectors
 from usage import histograms
 from usage import selectors as usage
 
@@ -229,7 +230,7 @@ def plan_usage(*, plan: m.UsagePlan, today: date | None = None) -> PlanUsage:
     members = dict(plan.plan_keys.values_list("api_key_id", "api_key__name"))
     key_ids = sorted(set(members) | usage.keys_with_usage(plan_id=plan.id, start=first, end=today))
     used = usage.daily_used(plan_id=plan.id, start=first, end=today, key_ids=key_ids)
-    values = usage.usage_for_plan(plan_id=plan.id, quota=plan.quota, key_ids=key_ids, start=today, end=today)
+    values = selectors.usage_values(plan=plan, key_ids=key_ids, start=today, end=today)
     keys = {k.id: k for k in m.ApiKey.objects.filter(id__in=key_ids)}
     adjustments = {
         a.api_key_id: a

@@ -79,7 +79,13 @@ def usage_remaining_update(*, plan: m.UsagePlan, key_id: str, patch_operations: 
     new_remaining = wanted[-1] if wanted else None
     bounds = period_bounds(quota, time.time())
     if settings.REDIS_URL:
-        return _redis_usage(plan.id, link.api_key_id, quota.limit, bounds, new_remaining)
+        counted = _redis_usage(plan.id, link.api_key_id, quota.limit, bounds, new_remaining)
+        if new_remaining is not None:
+            # The shared counter is already changed; the row is what GetUsage and the console read it from.
+            m.QuotaAdjustment.objects.create(
+                usage_plan=plan, api_key_id=link.api_key_id, period_start=counted.start, remaining=new_remaining
+            )
+        return counted
     # Embedded mode: the count lives in the gateway process; what was used comes from metering (as of its
     # last drain), and the new remaining count reaches the gateway through the runtime config.
     start, end = _timestamp(bounds[1]), _timestamp(bounds[2])

@@ -484,6 +484,8 @@ def test_it_sets_what_is_left_of_a_keys_quota(apigw, metered):
     assert status_of(usage) == 200
     # `used` is what was really counted (nothing yet); `remaining` is what the patch set.
     assert usage["items"] == {key: [[0, 40]]}
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert apigw.get_usage(usagePlanId=plan, startDate=today, endDate=today)["items"] == {key: [[0, 40]]}
     with aws_error(400, "BadRequestException", "The remaining quota must not be negative"):
         apigw.update_usage(
             usagePlanId=plan, keyId=key, patchOperations=[{"op": "replace", "path": "/remaining", "value": "-1"}]

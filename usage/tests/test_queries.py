@@ -79,6 +79,56 @@ def test_get_usage_answers_daily_used_and_remaining_per_key_like_aws(apigw) -> N
     assert later["items"] == {first.id: [[6, 94], [0, 94]]}
 
 
+@pytest.mark.parametrize(
+    ("minute_days", "after_change"),
+    [
+        (0, 12),  # minute rows kept: the requests of 10:05 (before the change at 10:20) are not counted after it
+        (2, 15),  # minute rows of that day pruned: the hour row of 10:00 counts all of 10:05's requests after it
+    ],
+)
+def test_get_usage_counts_down_from_what_update_usage_set(apigw, settings, minute_days, after_change) -> None:
+    from apis import models as m
+
+    settings.USAGE = {**settings.USAGE, "RETENTION_DAYS": {**settings.USAGE["RETENTION_DAYS"], "m": minute_days}}
+    plan = key_services.usage_plan_create(name="reset", quota={"limit": 100, "period": "WEEK", "offset": 0})
+    key, _ = key_services.api_key_create(name="reset", enabled=True)
+    other, _ = key_services.api_key_create(name="untouched", enabled=True)
+    for each in (key, other):
+        key_services.usage_plan_key_create(plan=plan, key_id=each.id)
+    sunday, monday, next_sunday = date(2026, 11, 8), date(2026, 11, 9), date(2026, 11, 15)
+
+    def events(count: int, day: date, hour: int, minute: int = 0, who=key) -> list[str]:
+        when = at(day, hour) + minute * 60_000
+        return [make_event(time_ms=when, key_id=who.id, plan_id=plan.id) for _ in range(count)]
+
+    ingest(
+        events(30, sunday, 8)
+        + events(3, sunday, 10, 5)
+        + events(5, sunday, 10, 20)  # the change's own minute counts as after it
+        + events(7, sunday, 14)
+        + events(4, monday, 9)
+        + events(2, next_sunday, 9)
+        + events(10, sunday, 14, who=other)
+    )
+    services.rollups_fold()
+    change = m.QuotaAdjustment.objects.create(
+        usage_plan=plan, api_key=key, period_start=datetime(2026, 11, 8, tzinfo=UTC), remaining=50
+    )
+    m.QuotaAdjustment.objects.filter(id=change.id).update(created_date=datetime(2026, 11, 8, 10, 20, 30, tzinfo=UTC))
+    stale = m.QuotaAdjustment.objects.create(  # a change of the week before does not reach into this one
+        usage_plan=plan, api_key=key, period_start=datetime(2026, 11, 1, tzinfo=UTC), remaining=1
+    )
+    m.QuotaAdjustment.objects.filter(id=stale.id).update(created_date=datetime(2026, 11, 7, 23, 0, tzinfo=UTC))
+
+    usage = apigw.get_usage(usagePlanId=plan.id, startDate="2026-11-07", endDate="2026-11-15")
+
+    left = 50 - after_change
+    assert usage["items"][key.id] == (
+        [[0, 1], [45, left], [4, left - 4]] + [[0, left - 4]] * 5 + [[2, 98]]
+    )
+    assert usage["items"][other.id] == [[0, 100], [10, 90]] + [[0, 90]] * 6 + [[0, 100]]
+
+
 def test_get_usage_pages_over_keys_and_checks_its_dates(apigw) -> None:
     plan = key_services.usage_plan_create(name="paged", quota={"limit": 5, "period": "DAY"})
     ids = []
