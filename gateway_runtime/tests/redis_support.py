@@ -8,15 +8,15 @@ never touch the shared one.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import time
 import uuid
 
-import pytest
 import redis
+
+from testing_support import installed, missing
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -29,10 +29,7 @@ def shared_redis_url() -> str:
         client.ping()
         client.close()
     except redis.RedisError as exc:
-        message = f"Redis at {url} is not answering: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"Redis at {url} is not answering: {exc}")
     return url
 
 
@@ -62,12 +59,7 @@ class RedisServer:
     """A private redis-server on a free loopback port, without persistence, that a test may stop."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail("redis-server is not installed")
-            pytest.skip("redis-server is not installed")
-        self.binary = binary
+        self.binary = installed("redis-server")
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.start()

@@ -17,7 +17,8 @@ from gateway_runtime.config import GatewaySettings, InMemoryConfigSource
 from gateway_runtime.metering import LocalEventStore, Meter, MeteringSettings, Recorder
 from gateway_runtime.tests.servers import ServerThread, call
 from gateway_runtime.tests.snapshots import API_ID, mock, stage
-from usage.tests.conftest import SHARED_REDIS_URL, RedisServer, free_port, missing_service
+from testing_support import missing
+from usage.tests.conftest import SHARED_REDIS_URL, RedisServer, free_port
 
 HOST = f"{API_ID}.execute-api.localhost"
 CLF = (
@@ -88,7 +89,7 @@ def redis_client():
     try:
         client.ping()
     except redis.RedisError:
-        missing_service(f"Redis at {SHARED_REDIS_URL}")
+        missing(f"Redis at {SHARED_REDIS_URL} is not answering")
     yield client
     client.close()
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -33,19 +32,9 @@ from portal.models import SdkBuild, SdkBuildStatus
 from portal.sdks import generator_cli, typescript
 from portal.tests.conftest import eventually
 from portal.tests.factories import publish
+from testing_support import installed, missing
 
 pytestmark = [pytest.mark.load, pytest.mark.xdist_group("sdk-builds"), pytest.mark.django_db(transaction=True)]
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(found: Any, what: str) -> None:
-    """Skip when a tool is missing on a developer machine; fail under CI, where it must be there."""
-    if found:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true")
-    pytest.skip(f"{what} is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -173,9 +162,10 @@ console.log(JSON.stringify({ statuses, seen, hello }));
 def test_the_typescript_sdk_compiles_strictly_and_retries_a_429(
     tight: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    need(shutil.which("node"), "node")
+    installed("node")
     tsc = Path(settings.BASE_DIR) / "node_modules" / "typescript" / "bin" / "tsc"
-    need(tsc.is_file() and (Path(settings.BASE_DIR) / "node_modules" / "@hey-api").is_dir(), "npm ci (node_modules)")
+    if not (tsc.is_file() and (Path(settings.BASE_DIR) / "node_modules" / "@hey-api").is_dir()):
+        missing("the TypeScript tools in node_modules are not installed (run npm ci)")
     project = build(tight["published"].stage, "typescript", monkeypatch, tmp_path / "typescript")
     source = (project / "src" / "client.gen.ts").read_text()
     assert "from './portico.js'" in source
@@ -255,7 +245,7 @@ public class RetryCheck {
 def test_java_ruby_and_go_archives_are_made_with_the_retry_layer_wired_in(
     api_owner: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    need(shutil.which("java"), "java")
+    installed("java")
     generator_cli.generator_jar()
     stage = publish(api_owner, name="Weather").stage
 
@@ -264,7 +254,7 @@ def test_java_ruby_and_go_archives_are_made_with_the_retry_layer_wired_in(
     assert "builder.addInterceptor(new RetryInterceptor());" in (sources / "ApiClient.java").read_text()
     assert (sources / "api" / "DefaultApi.java").is_file()
     assert "x-api-key" in (sources / "ApiClient.java").read_text()
-    need(shutil.which("javac"), "javac")
+    installed("javac")
     stubs = tmp_path / "okhttp"
     for name, text in OKHTTP_STUBS.items():
         (stubs / name).parent.mkdir(parents=True, exist_ok=True)
@@ -317,8 +307,8 @@ def test_a_richer_api_generates_in_every_language(
     api_owner: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Models, path and header parameters, a request body, an authorizer, ANY and a greedy path."""
-    need(shutil.which("java"), "java")
-    need(shutil.which("node"), "node")
+    installed("java")
+    installed("node")
     from apis.tests.test_openapi import build as build_petstore
 
     stage = build_petstore(api_owner)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -17,18 +16,11 @@ from pathlib import Path
 import pytest
 
 from gateway_runtime.metering import encode_event
+from testing_support import installed, missing
 from usage import services
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # The machine's shared Redis; every test uses streams of its own, so parallel workers never meet.
 SHARED_REDIS_URL = os.environ.get("USAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-
-
-def missing_service(what: str) -> None:
-    """Fail under CI (the service must be there), skip on a developer machine that lacks it."""
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true")
-    pytest.skip(f"{what} is not available")
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +94,7 @@ def shared_redis():
     try:
         client.ping()
     except redis.RedisError:
-        missing_service(f"Redis at {SHARED_REDIS_URL}")
+        missing(f"Redis at {SHARED_REDIS_URL} is not answering")
     yield client
     client.close()
 
@@ -134,9 +126,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            missing_service("redis-server")
+        binary = installed("redis-server")
         self.process = subprocess.Popen(
             [
                 binary,

@@ -1,7 +1,13 @@
-"""Tags of APIs, usage plans, API keys and custom domains (stages keep theirs in `stages.py`), by ARN."""
+"""Tags of APIs, usage plans, API keys and custom domains (stages keep theirs in `stages.py`), by ARN.
+
+Every kind of object gets the same two views from `tag_views`: its tags page, which also adds the posted tag
+(TagResource), and the removal of one tag (UntagResource).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -11,107 +17,111 @@ from django.urls import reverse
 
 from apis import selectors
 from apis.console.forms.stages import TagForm
-from apis.console.permissions import Role, console_view
+from apis.console.permissions import Role, View, console_view
 from apis.console.views.base import form_errors, message_errors, perform, posted
 from apis.services import tags
 from apis.shapes import api_key_arn, domain_name_arn, rest_api_arn, usage_plan_arn
 
 
-def _tags_page(
-    request: HttpRequest, *, arn: str, page: str, template: str, delete_url: str, context: dict[str, Any]
-) -> HttpResponse:
-    """Show a resource's tags, or add the posted one (TagResource) and come back to the page."""
-    form = TagForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        key, value = form.cleaned_data["key"], form.cleaned_data["value"]
-        with form_errors(form, "key"):
-            perform(request, "TagResource", f"/tags/{arn}", lambda: tags.tags_add(resource_arn=arn, tags={key: value}))
-            messages.success(request, f"Added tag {key}.")
-            return redirect(page)
-    context = {**context, "form": form, "tags": selectors.tags_for(resource_arn=arn), "delete_url": delete_url}
-    return render(request, template, context)
+@dataclass(frozen=True)
+class Tagged:
+    """A kind of object with a tags page: `<name>_tags` and `<name>_tag_delete` are its URL names."""
+
+    name: str
+    load: Callable[..., Any]  # its selector, called with the URL's keyword arguments
+    id_field: str  # the attribute that is both the URL argument and the end of the ARN
+    arn: Callable[[str], str]
+    template: str
+    context: dict[str, str] = field(default_factory=dict)  # besides the object itself, under `name`
+    write: Role = Role.EDITOR
 
 
-def _untag(request: HttpRequest, *, arn: str, page: str) -> HttpResponse:
-    key = request.POST.get("key", "")
-    with message_errors(request):
-        perform(request, "UntagResource", f"/tags/{arn}", lambda: tags.tags_remove(resource_arn=arn, keys=[key]))
-        messages.success(request, f"Removed tag {key}.")
-    return redirect(page)
+def tag_views(kind: Tagged) -> tuple[View, View]:
+    """Return the tags page and the tag removal view of one kind of object."""
+
+    def locate(kwargs: dict[str, Any]) -> tuple[Any, str, str]:
+        """Load the object the URL names; return it, its ARN and its tags page."""
+        obj = kind.load(**kwargs)
+        ident = getattr(obj, kind.id_field)
+        return obj, kind.arn(ident), reverse(f"console:{kind.name}_tags", args=[ident])
+
+    def tags_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Show the object's tags, or add the posted one (TagResource) and come back to the page."""
+        obj, arn, page = locate(kwargs)
+        form = TagForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            key, value = form.cleaned_data["key"], form.cleaned_data["value"]
+            with form_errors(form, "key"):
+                perform(
+                    request, "TagResource", f"/tags/{arn}", lambda: tags.tags_add(resource_arn=arn, tags={key: value})
+                )
+                messages.success(request, f"Added tag {key}.")
+                return redirect(page)
+        delete_url = reverse(f"console:{kind.name}_tag_delete", args=[getattr(obj, kind.id_field)])
+        context = {
+            kind.name: obj,
+            **kind.context,
+            "form": form,
+            "tags": selectors.tags_for(resource_arn=arn),
+            "delete_url": delete_url,
+        }
+        return render(request, kind.template, context)
+
+    def tag_delete(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Remove the posted tag key (UntagResource) and go back to the tags page."""
+        _, arn, page = locate(kwargs)
+        key = request.POST.get("key", "")
+        with message_errors(request):
+            perform(request, "UntagResource", f"/tags/{arn}", lambda: tags.tags_remove(resource_arn=arn, keys=[key]))
+            messages.success(request, f"Removed tag {key}.")
+        return redirect(page)
+
+    tags_page.__name__ = tags_page.__qualname__ = f"{kind.name}_tags"
+    tag_delete.__name__ = tag_delete.__qualname__ = f"{kind.name}_tag_delete"
+    return (
+        console_view(methods=("GET", "POST"), write=kind.write)(tags_page),
+        console_view(methods=("POST",), write=kind.write)(tag_delete),
+    )
 
 
-@console_view(methods=("GET", "POST"))
-def api_tags(request: HttpRequest, api_id: str) -> HttpResponse:
-    api = selectors.rest_api_get(api_id=api_id)
-    return _tags_page(
-        request,
-        arn=rest_api_arn(api.id),
-        page=reverse("console:api_tags", args=[api.id]),
+api_tags, api_tag_delete = tag_views(
+    Tagged(
+        name="api",
+        load=selectors.rest_api_get,
+        id_field="id",
+        arn=rest_api_arn,
         template="console/apis/tags.html",
-        delete_url=reverse("console:api_tag_delete", args=[api.id]),
-        context={"api": api, "tab": "tags"},
+        context={"tab": "tags"},
     )
-
-
-@console_view(methods=("POST",))
-def api_tag_delete(request: HttpRequest, api_id: str) -> HttpResponse:
-    api = selectors.rest_api_get(api_id=api_id)
-    return _untag(request, arn=rest_api_arn(api.id), page=reverse("console:api_tags", args=[api.id]))
-
-
-@console_view(methods=("GET", "POST"))
-def plan_tags(request: HttpRequest, plan_id: str) -> HttpResponse:
-    plan = selectors.usage_plan_get(plan_id=plan_id)
-    return _tags_page(
-        request,
-        arn=usage_plan_arn(plan.id),
-        page=reverse("console:plan_tags", args=[plan.id]),
+)
+plan_tags, plan_tag_delete = tag_views(
+    Tagged(
+        name="plan",
+        load=selectors.usage_plan_get,
+        id_field="id",
+        arn=usage_plan_arn,
         template="console/plans/tags.html",
-        delete_url=reverse("console:plan_tag_delete", args=[plan.id]),
-        context={"plan": plan, "nav": "plans"},
+        context={"nav": "plans"},
     )
-
-
-@console_view(methods=("POST",))
-def plan_tag_delete(request: HttpRequest, plan_id: str) -> HttpResponse:
-    plan = selectors.usage_plan_get(plan_id=plan_id)
-    return _untag(request, arn=usage_plan_arn(plan.id), page=reverse("console:plan_tags", args=[plan.id]))
-
-
-@console_view(methods=("GET", "POST"))
-def key_tags(request: HttpRequest, key_id: str) -> HttpResponse:
-    key = selectors.api_key_get(key_id=key_id)
-    return _tags_page(
-        request,
-        arn=api_key_arn(key.id),
-        page=reverse("console:key_tags", args=[key.id]),
+)
+key_tags, key_tag_delete = tag_views(
+    Tagged(
+        name="key",
+        load=selectors.api_key_get,
+        id_field="id",
+        arn=api_key_arn,
         template="console/keys/tags.html",
-        delete_url=reverse("console:key_tag_delete", args=[key.id]),
-        context={"key": key, "nav": "keys"},
+        context={"nav": "keys"},
     )
-
-
-@console_view(methods=("POST",))
-def key_tag_delete(request: HttpRequest, key_id: str) -> HttpResponse:
-    key = selectors.api_key_get(key_id=key_id)
-    return _untag(request, arn=api_key_arn(key.id), page=reverse("console:key_tags", args=[key.id]))
-
-
-@console_view(methods=("GET", "POST"), write=Role.ADMIN)
-def domain_tags(request: HttpRequest, domain_name: str) -> HttpResponse:
-    domain = selectors.domain_name_get(domain_name=domain_name)
-    return _tags_page(
-        request,
-        arn=domain_name_arn(domain.domain_name),
-        page=reverse("console:domain_tags", args=[domain.domain_name]),
+)
+domain_tags, domain_tag_delete = tag_views(
+    Tagged(
+        name="domain",
+        load=selectors.domain_name_get,
+        id_field="domain_name",
+        arn=domain_name_arn,
         template="console/domains/tags.html",
-        delete_url=reverse("console:domain_tag_delete", args=[domain.domain_name]),
-        context={"domain": domain, "nav": "domains"},
+        context={"nav": "domains"},
+        write=Role.ADMIN,
     )
-
-
-@console_view(methods=("POST",), write=Role.ADMIN)
-def domain_tag_delete(request: HttpRequest, domain_name: str) -> HttpResponse:
-    domain = selectors.domain_name_get(domain_name=domain_name)
-    page = reverse("console:domain_tags", args=[domain.domain_name])
-    return _untag(request, arn=domain_name_arn(domain.domain_name), page=page)
+)
