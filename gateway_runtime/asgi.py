@@ -14,11 +14,10 @@ import os
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
 from gateway_runtime import pipeline
 from gateway_runtime.config import ConfigDelta, ConfigSource, GatewaySettings
 from gateway_runtime.context import RequestContext, new_request_ids
+from gateway_runtime.httpclient import HTTPClient
 from gateway_runtime.integrations.upstream import open_session
 from gateway_runtime.limiter import Limiter, build_limiter
 from gateway_runtime.limits import account_bucket
@@ -63,7 +62,7 @@ class GatewayApplication:
         # Usage events, Prometheus metrics, access and execution logs, after each response.
         self.recorder = recorder or Recorder()
         self.runtime = RuntimeConfig()
-        self.session: aiohttp.ClientSession | None = None
+        self.session: HTTPClient | None = None
         self.limiter: Limiter | None = None
         self._poller: ConfigPoller | None = None
         self._startup: asyncio.Future[None] | None = None
@@ -72,8 +71,10 @@ class GatewayApplication:
     def _install(self, runtime: RuntimeConfig) -> None:
         # One reference assignment: requests in flight keep the config they started with.
         self.runtime = runtime
-        if self.limiter is not None and runtime.quota_adjustments:
-            self.limiter.apply_quota_adjustments(runtime.quota_adjustments, runtime.keyring.plans)
+        if self.limiter is not None:
+            self.limiter.forget_checks()
+            if runtime.quota_adjustments:
+                self.limiter.apply_quota_adjustments(runtime.quota_adjustments, runtime.keyring.plans)
 
     async def start(self) -> None:
         """Start the gateway once, however many callers ask at the same time."""

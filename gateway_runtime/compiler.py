@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway_runtime.config import DEFAULT_TIMEOUT_MS, stage_key
-from gateway_runtime.integrations import INTEGRATIONS, PROXY_TYPES
+from gateway_runtime.integrations import INTEGRATIONS, PROXY_TYPES, SELF_TIMED_TYPES
 from gateway_runtime.limits import NO_STAGE_LIMITS, Bucket, StageLimits, compile_stage_limits, stage_bucket
 from gateway_runtime.mapping import (
     HeaderMapping,
@@ -94,6 +94,8 @@ class CompiledIntegration:
     http_method: str
     uri: UriTemplate
     timeout_s: float | None
+    # True when invoke itself answers TimeoutError after timeout_s (integrations.SELF_TIMED_TYPES).
+    self_timed: bool
     request_mapping: RequestMapping | None
     request_templates: dict[str, SubstitutionTemplate]
     passthrough: str
@@ -217,6 +219,7 @@ def compile_integration(
         http_method=str(integration.get("httpMethod") or "ANY").upper(),
         uri=UriTemplate(uri),
         timeout_s=None if kind == "MOCK" else _timeout_seconds(integration.get("timeoutInMillis"), default_timeout_ms),
+        self_timed=kind in SELF_TIMED_TYPES,
         request_mapping=compile_request_mapping(integration.get("requestParameters"), variables),
         request_templates=_compile_templates(integration.get("requestTemplates")),
         passthrough=passthrough,

@@ -14,10 +14,9 @@ from gateway_runtime.mapping import EMPTY_MAPPED_REQUEST, MappedRequest
 from gateway_runtime.templates import TemplateScope
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from gateway_runtime.compiler import CompiledMethod, CompiledStage
     from gateway_runtime.config import GatewaySettings
+    from gateway_runtime.httpclient import HTTPClient
     from gateway_runtime.keyring import Subscription
     from gateway_runtime.limiter import Limiter
     from gateway_runtime.messages import Headers, IntegrationResult
@@ -94,7 +93,7 @@ class RequestContext:
         query_string: bytes,
         headers: Headers,
         settings: GatewaySettings,
-        session: aiohttp.ClientSession | None,
+        session: HTTPClient | None,
         runtime: RuntimeConfig | None = None,
         receive: Receive | None = None,
         host: str = "",

@@ -35,6 +35,8 @@ NO_REFILL_RETRY_SECONDS = 60
 QUOTA_GRACE_SECONDS = 3600
 PROCESS_WINDOW_SECONDS = 5
 CLOSE_SECONDS = 1.0
+# Packed takes kept per store before the cache starts over (each route and key of a config needs one).
+PACKED_CHECKS = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,14 @@ STORE_UNAVAILABLE = Verdict(STORE_DOWN, 1)
 
 
 class CounterStore(Protocol):
-    """Where buckets and quota counters live."""
+    """Where buckets and quota counters live.
+
+    A `synchronous` store answers `take_now(check)` at once (in-process); the others answer `submit(check)`
+    with a future of their raw reply, read by `verdict(reply)`, so the limiter can bound the wait cheaply.
+    """
 
     name: str
+    synchronous: bool
 
     async def take(self, check: LimitCheck) -> Verdict:
         """Check every bucket and the quota and take from all of them, or from none; raise if the store fails."""
@@ -98,6 +105,7 @@ class MemoryCounterStore:
     """Buckets and quota counters in this process: the embedded mode, and the `local` fail mode."""
 
     name = "memory"
+    synchronous = True  # take_now answers at once: no deadline, no await
 
     def __init__(self, *, clock: Callable[[], float] = time.time):
         self._clock = clock
@@ -306,114 +314,87 @@ def _verdict(reply: Sequence[Any]) -> Verdict:
     return Verdict(OVER_QUOTA, max(1, value))
 
 
-def _hiredis_packing_connection() -> type:
-    """Return redis-py's asyncio connection packing commands with hiredis (C): 10x cheaper for a take's ~20
-    arguments than redis-py's Python packer, which the asyncio client always uses."""
-    import hiredis
-    from redis.asyncio.connection import Connection
-
-    class HiredisPackingConnection(Connection):
-        def pack_command(self, *args: Any) -> list[bytes]:
-            if isinstance(args[0], str) and " " in args[0]:  # "SCRIPT LOAD" is two arguments on the wire
-                args = (*args[0].split(), *args[1:])
-            return [hiredis.pack_command(args)]
-
-    return HiredisPackingConnection
+class ScriptMissing(Exception):
+    """Redis has not cached the counters' script (restarted, or new): send it with EVAL."""
 
 
 class RedisCounterStore:
     """Buckets and quota counters in Redis, taken by one Lua script per request.
 
-    The store waits as long as its socket timeout allows; the limiter bounds each call by the counter
-    timeout (`Limiter._within`).
+    Every call goes over one pipelined connection (`redisproto.RedisPipe`): the takes of one event-loop
+    turn go out in one write. The EVALSHA of a check is packed once and kept with the check, so a route's
+    cached check costs no packing. Deadlines are the limiter's (`Limiter.admit`).
     """
 
     name = "redis"
+    synchronous = False
 
-    def __init__(self, url: str, *, prefix: str, socket_timeout_s: float = 1.0):
-        import redis.asyncio as aioredis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
+    def __init__(self, url: str, *, prefix: str, connect_timeout_s: float = 1.0):
+        from gateway_runtime.redisproto import RedisPipe
 
-        # No retries: a failed answer is the fail mode's to handle, at once, never a request held for seconds.
-        self._client = aioredis.Redis.from_url(
-            url,
-            connection_class=_hiredis_packing_connection(),
-            socket_timeout=socket_timeout_s,
-            socket_connect_timeout=socket_timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-            driver_info=None,  # no CLIENT SETINFO round trips on every new connection
-        )
+        self._pipe = RedisPipe(url, connect_timeout=connect_timeout_s)
         self._prefix = prefix
         self._take_sha = _sha(TAKE_SCRIPT)
         self._heartbeat_sha = _sha(HEARTBEAT_SCRIPT)
-        # Takes asked for in one turn of the event loop, sent together as one pipeline (one write, one
-        # round trip): under concurrency this halves the CPU a take costs.
-        self._batch: list[tuple[list[Any], asyncio.Future[Any]]] = []
-        self._pipelines: set[asyncio.Task[None]] = set()
+        # Packed EVALSHA per check object (identity): the pipeline hands the same check to every request of
+        # a route and key until the config or the quota period changes.
+        self._packed: dict[LimitCheck, bytes] = {}
 
-    async def _script(self, script: str, sha: str, keys: list[str], args: list[Any]) -> Any:
-        from redis.exceptions import NoScriptError
+    def _pack(self, check: LimitCheck) -> bytes:
+        import hiredis
 
-        try:
-            return await self._client.evalsha(sha, len(keys), *keys, *args)
-        except NoScriptError:
-            # A restarted (or new) Redis has no scripts cached: EVAL sends the body and caches it again.
-            return await self._client.eval(script, len(keys), *keys, *args)
+        packed = self._packed.get(check)
+        if packed is None:
+            keys, args = take_arguments(check, self._prefix)
+            packed = hiredis.pack_command(("EVALSHA", self._take_sha, len(keys), *keys, *args))
+            if len(self._packed) >= PACKED_CHECKS:
+                self._packed.clear()
+            self._packed[check] = packed
+        return packed
+
+    def submit(self, check: LimitCheck) -> asyncio.Future[Any]:
+        """Send the take of a check; return the future of Redis's raw reply (see `verdict`)."""
+        return self._pipe.call(self._pack(check))
+
+    @staticmethod
+    def verdict(reply: Any) -> Verdict:
+        """Return the verdict of a take's reply; raise ScriptMissing or the error Redis answered."""
+        if isinstance(reply, list):
+            return _verdict(reply)
+        if isinstance(reply, Exception):
+            if str(reply).startswith("NOSCRIPT"):
+                raise ScriptMissing(str(reply))
+            raise reply
+        raise ValueError(f"Unexpected reply from the counters' script: {reply!r}")
 
     async def take(self, check: LimitCheck) -> Verdict:
-        from redis.exceptions import NoScriptError
-
-        keys, args = take_arguments(check, self._prefix)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Any] = loop.create_future()
-        if not self._batch:
-            # The task starts on the next turn of the loop, with every take asked for until then.
-            task = loop.create_task(self._pipeline())
-            self._pipelines.add(task)
-            task.add_done_callback(self._pipelines.discard)
-        self._batch.append(([self._take_sha, len(keys), *keys, *args], answer))
-        reply = await answer
-        if isinstance(reply, NoScriptError):
-            # A restarted (or new) Redis has no scripts cached: EVAL sends the body and caches it again.
-            reply = await self._client.eval(TAKE_SCRIPT, len(keys), *keys, *args)
-        elif isinstance(reply, Exception):
-            raise reply
-        return _verdict(reply)
-
-    async def _pipeline(self) -> None:
-        batch, self._batch = self._batch, []
-        pipe = self._client.pipeline(transaction=False)
-        for command, _ in batch:
-            pipe.execute_command("EVALSHA", *command)
         try:
-            replies = await pipe.execute(raise_on_error=False)
-        except Exception as exc:
-            for _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(exc)
-            return
-        for (_, answer), reply in zip(batch, replies, strict=True):
-            # An answer whose request gave up (the deadline passed) is dropped.
-            if not answer.done():
-                answer.set_result(reply)
+            return self.verdict(await self.submit(check))
+        except ScriptMissing:
+            # EVAL sends the script's body, and Redis caches it again for the EVALSHAs that follow.
+            keys, args = take_arguments(check, self._prefix)
+            return self.verdict(await self._pipe.execute("EVAL", TAKE_SCRIPT, len(keys), *keys, *args))
 
     async def ping(self) -> None:
-        await self._client.ping()
+        await self._pipe.execute("PING")
 
     async def warm_up(self, connections: int) -> None:
-        """Open some connections and cache the script before traffic comes."""
-        await asyncio.gather(*(self._client.ping() for _ in range(connections)))
-        await self._client.script_load(TAKE_SCRIPT)
+        """Connect and cache the script before traffic comes (one connection serves every request)."""
+        await self._pipe.execute("SCRIPT", "LOAD", TAKE_SCRIPT)
 
     async def reset(self) -> None:
-        # A restarted Redis closed them all; reusing one would fail a request and mark the store down again.
-        await self._client.connection_pool.disconnect()
+        # A restarted Redis closed the connection; reusing it would fail a request and mark the store down again.
+        self._pipe.reset()
 
     async def heartbeat(self, process_id: str) -> int:
         keys, args = [f"{self._prefix}gateways"], [process_id, PROCESS_WINDOW_SECONDS]
-        return int(await self._script(HEARTBEAT_SCRIPT, self._heartbeat_sha, keys, args))
+        try:
+            reply = await self._pipe.execute("EVALSHA", self._heartbeat_sha, len(keys), *keys, *args)
+        except Exception as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            reply = await self._pipe.execute("EVAL", HEARTBEAT_SCRIPT, len(keys), *keys, *args)
+        return int(reply)
 
     def prune(self) -> None:
         return None  # Redis expires what it holds
@@ -421,5 +402,5 @@ class RedisCounterStore:
     async def close(self, process_id: str) -> None:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CLOSE_SECONDS):
-                await self._client.zrem(f"{self._prefix}gateways", process_id)
-        await self._client.aclose()
+                await self._pipe.execute("ZREM", f"{self._prefix}gateways", process_id)
+        await self._pipe.close()

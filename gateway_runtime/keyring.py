@@ -44,6 +44,8 @@ class KeyEntry:
     digest: str
     enabled: bool
     plans: tuple[Plan, ...]
+    # One Subscription per plan, made with the keyring: a request reuses it (and the limiter its cached check).
+    subscriptions: tuple[Subscription, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,9 @@ class Keyring:
         # The dict lookup finds the candidate; the constant-time comparison is what admits it.
         if entry is None or not hmac.compare_digest(entry.digest, digest) or not entry.enabled:
             return None
-        for plan in entry.plans:
-            if stage_key in plan.stages:
-                return Subscription(entry.id, plan)
+        for subscription in entry.subscriptions:
+            if stage_key in subscription.plan.stages:
+                return subscription
         return None
 
 
@@ -114,11 +116,14 @@ def compile_keyring(config: dict[str, Any] | None) -> Keyring:
     keys: dict[str, KeyEntry] = {}
     for digest, item in (config.get("keys") or {}).items():
         plan_ids = item.get("plans") or ()
+        key_id = str(item.get("id") or "")
+        # Sorted, so a key in two plans that cover one stage (AWS refuses that) resolves the same everywhere.
+        key_plans = tuple(plans[plan_id] for plan_id in sorted(plan_ids) if plan_id in plans)
         keys[str(digest)] = KeyEntry(
-            id=str(item.get("id") or ""),
+            id=key_id,
             digest=str(digest),
             enabled=bool(item.get("enabled")),
-            # Sorted, so a key in two plans that cover one stage (AWS refuses that) resolves the same everywhere.
-            plans=tuple(plans[plan_id] for plan_id in sorted(plan_ids) if plan_id in plans),
+            plans=key_plans,
+            subscriptions=tuple(Subscription(key_id, plan) for plan in key_plans),
         )
     return Keyring(keys, plans)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from gateway_runtime.counters import (
     CounterStore,
     MemoryCounterStore,
     RedisCounterStore,
+    ScriptMissing,
     Verdict,
     usage_check,
 )
@@ -49,6 +51,8 @@ LAG_ALLOWANCE = 2.0
 GRACE_SECONDS = 0.1
 GRACE_TURNS = 10
 MIN_GRACE_TURNS = 3
+# Route-and-key checks cached before the cache starts over.
+CACHED_CHECKS = 65536
 
 
 def _scaled(buckets: Iterable[Bucket], processes: int) -> tuple[Bucket, ...]:
@@ -93,12 +97,34 @@ class Limiter:
         self._applied_adjustment = 0
         # The deadlines of the store calls in flight, so a failure can release them all at once.
         self._waiting: set[asyncio.Timeout] = set()
+        # The store answers in flight, oldest first: (due, last chance, answer); one timer watches the oldest.
+        self._inflight: deque[tuple[float, float, asyncio.Future[Any]]] = deque()
+        self._watchdog: asyncio.TimerHandle | asyncio.Handle | None = None
+        # Checks built for a route and key, reused until stale (see pipeline.throttle_and_quota).
+        self.checks: dict[tuple[int, int], tuple[Any, Any, LimitCheck | None, float]] = {}
+
+    def remember_check(self, key: tuple[int, int], entry: tuple[Any, Any, LimitCheck | None, float]) -> None:
+        if len(self.checks) >= CACHED_CHECKS:
+            self.checks.clear()
+        self.checks[key] = entry
+
+    def forget_checks(self) -> None:
+        """Drop the cached checks (a new config: its routes and keys are new objects)."""
+        self.checks = {}
 
     async def admit(self, check: LimitCheck, fail_mode: str) -> Verdict:
         """Return the verdict for a request: from the store, or from the fail mode if the store is down."""
         if self.healthy:
+            store = self.store
+            if store.synchronous:
+                return store.take_now(check)  # type: ignore[attr-defined]
             try:
-                return await self._within(self.store.take(check))
+                answer = store.submit(check)  # type: ignore[attr-defined]
+                self._watch(answer)
+                try:
+                    return store.verdict(await answer)  # type: ignore[attr-defined]
+                except ScriptMissing:
+                    return await self._within(store.take(check))
             except Exception as exc:
                 self._store_failed(exc)
         if fail_mode == FAIL_CLOSED:
@@ -114,6 +140,45 @@ class Limiter:
             return verdict
         self.degraded_allowed += 1
         return ALLOWED
+
+    def _watch(self, answer: asyncio.Future[Any]) -> None:
+        """Bound a store answer by the counter timeout (and the grace below), with one timer for all of them.
+
+        Answers come back in the order they were asked for, so only the oldest unanswered one needs a
+        timer: when it is late, the loop gets its grace turns to read an answer that may be waiting, and if
+        it is still unanswered every waiting call fails at once, as the store is then taken to be down.
+        """
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        allowance = min(LAG_ALLOWANCE * self.lag, GRACE_SECONDS)
+        self._inflight.append((now + self.timeout_s + allowance, now + self.timeout_s + GRACE_SECONDS, answer))
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(now + self.timeout_s + allowance, self._check_inflight, 0)
+
+    def _check_inflight(self, turns: int) -> None:
+        loop = asyncio.get_running_loop()
+        inflight = self._inflight
+        while inflight and inflight[0][2].done():
+            inflight.popleft()
+            turns = 0
+        if not inflight:
+            self._watchdog = None
+            return
+        due, last, _ = inflight[0]
+        now = loop.time()
+        if now < due:
+            self._watchdog = loop.call_at(due, self._check_inflight, 0)
+        elif turns < GRACE_TURNS and (turns < MIN_GRACE_TURNS or now < last):
+            self._watchdog = loop.call_soon(self._check_inflight, turns + 1)
+        else:
+            self._watchdog = None
+            self._fail_inflight(TimeoutError(f"The counter store did not answer within {self.timeout_s * 1000:.0f} ms"))
+
+    def _fail_inflight(self, exc: BaseException) -> None:
+        inflight, self._inflight = self._inflight, deque()
+        for _, _, answer in inflight:
+            if not answer.done():
+                answer.set_exception(exc)
 
     async def _within(self, awaitable: Awaitable[T]) -> T:
         """Await a store call for at most the counter timeout (and the grace above); else TimeoutError."""
@@ -150,6 +215,7 @@ class Limiter:
             with contextlib.suppress(RuntimeError):
                 scope.reschedule(asyncio.get_running_loop().time())
         self._waiting.clear()
+        self._fail_inflight(ConnectionError("The counter store failed"))
         logger.warning(
             "Counter store %s failed (%s: %s); stages apply their throttling fail mode until it answers again",
             self.store.name,
@@ -225,6 +291,9 @@ class Limiter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         await self.store.close(self._process_id)
 
     async def _sample_lag(self) -> None:
@@ -275,7 +344,7 @@ def build_limiter(*, redis_url: str, prefix: str, timeout_ms: int, account: Buck
     store: CounterStore
     if redis_url:
         # The socket timeout is only a backstop; the limiter bounds every call by `timeout_s`.
-        store = RedisCounterStore(redis_url, prefix=prefix, socket_timeout_s=max(1.0, 20 * timeout_s))
+        store = RedisCounterStore(redis_url, prefix=prefix, connect_timeout_s=max(1.0, 20 * timeout_s))
     else:
         store = MemoryCounterStore()
     return Limiter(store, account=account, timeout_s=timeout_s)

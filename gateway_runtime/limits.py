@@ -92,12 +92,20 @@ class QuotaCheck:
     bounds: tuple[int, int, int, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LimitCheck:
-    """Everything one request must pass: buckets (key, stage, account tiers) and maybe a quota."""
+    """Everything one request must pass: buckets (key, stage, account tiers) and maybe a quota.
+
+    Compared and hashed by identity: stores keep per-check work (a packed command) keyed by the object.
+    """
 
     buckets: tuple[Bucket, ...]
     quota: QuotaCheck | None
+
+    @property
+    def valid_until(self) -> float:
+        """Return when the check goes stale: the end of its quota period (by this clock), or never."""
+        return math.inf if self.quota is None else self.quota.bounds[2]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
-
-import aiohttp
 
 from gateway_runtime.accesslog import execution_log
 from gateway_runtime.addressing import resolve
@@ -105,15 +104,23 @@ async def throttle_and_quota(ctx: RequestContext) -> Response | None:
     limiter = ctx.limiter
     if limiter is None:
         return None
-    check = request_check(
-        stage_key=ctx.stage.key,
-        resource_path=ctx.route.resource_path,
-        http_method=ctx.route.http_method,
-        stage_tier=ctx.route.stage_bucket,
-        account_tier=limiter.account,
-        subscription=ctx.subscription,
-        now=time.time(),
-    )
+    route, subscription, now = ctx.route, ctx.subscription, time.time()
+    # The check of a route and key is the same until the config or the quota period changes: build it once.
+    key = (id(route), id(subscription))
+    cached = limiter.checks.get(key)
+    if cached is not None and cached[0] is route and cached[1] is subscription and now < cached[3]:
+        check = cached[2]
+    else:
+        check = request_check(
+            stage_key=ctx.stage.key,
+            resource_path=route.resource_path,
+            http_method=route.http_method,
+            stage_tier=route.stage_bucket,
+            account_tier=limiter.account,
+            subscription=subscription,
+            now=now,
+        )
+        limiter.remember_check(key, (route, subscription, check, check.valid_until if check else math.inf))
     if check is None:
         return None
     verdict = await limiter.admit(check, ctx.stage.limits.fail_mode)
@@ -214,7 +221,7 @@ async def invoke_integration(ctx: RequestContext) -> Response | None:
         ctx.log_line(f"Execution failed due to configuration error: {integration.type} is not supported")
         return error(ctx, API_CONFIGURATION_ERROR)
     try:
-        if integration.timeout_s is None:
+        if integration.timeout_s is None or integration.self_timed:
             ctx.result = await integration.invoke(ctx)
         else:
             async with asyncio.timeout(integration.timeout_s):
@@ -225,7 +232,7 @@ async def invoke_integration(ctx: RequestContext) -> Response | None:
     except IntegrationConfigError as exc:
         ctx.log_line(f"Execution failed due to configuration error: {exc}")
         return error(ctx, API_CONFIGURATION_ERROR)
-    except (aiohttp.ClientError, OSError) as exc:
+    except OSError as exc:  # the upstream client's errors are all OSError
         logger.info("Integration of %s %s failed: %r", ctx.method, ctx.route.resource_path, exc)
         ctx.log_line(f"Execution failed due to an integration failure: {exc!r}")
         return error(ctx, INTEGRATION_FAILURE, status=CONNECTION_FAILURE_STATUS)

@@ -11,12 +11,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-
 from gateway_runtime import pipeline
 from gateway_runtime.compiler import compile_stage
 from gateway_runtime.config import GatewaySettings
 from gateway_runtime.context import RequestContext, new_request_ids
+from gateway_runtime.httpclient import HTTPClient
 from gateway_runtime.integrations.upstream import open_session
 from gateway_runtime.responses import unexpected_failure
 from gateway_runtime.router import template_params
@@ -37,13 +36,13 @@ async def test_invoke(
     headers: Mapping[str, str],
     body: bytes | str,
     stage_variables: Mapping[str, str],
-    session: aiohttp.ClientSession | None,
+    session: HTTPClient | None,
     settings: GatewaySettings | None = None,
 ) -> dict[str, Any]:
     """Invoke one method as TestInvokeMethod does and return status, body, headers, log and latency.
 
     `stage_like_config` has the shape of a stage config (docs/runtime-config.md); its `variables` are
-    replaced by `stage_variables`. Pass the caller's aiohttp session, or None for a one-off session.
+    replaced by `stage_variables`. Pass the caller's upstream client, or None for a one-off session.
     Raises MethodNotFound when the resource has neither `http_method` nor ANY.
     """
     settings = settings or GatewaySettings()

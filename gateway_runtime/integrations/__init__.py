@@ -12,6 +12,10 @@ INTEGRATIONS = {
     "MOCK": mock.invoke,
 }
 
+# Integrations whose invoke bounds its own time by the integration timeout (the upstream client's deadline,
+# one timer, cheaper than wrapping the call in asyncio.timeout); the pipeline bounds the others.
+SELF_TIMED_TYPES = frozenset({"HTTP_PROXY", "HTTP"})
+
 # Proxy integrations relay the request and the backend's response as they are: no templates, no
 # integration responses.
 PROXY_TYPES = frozenset({"HTTP_PROXY", "AWS_PROXY"})

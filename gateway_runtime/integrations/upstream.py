@@ -1,36 +1,25 @@
-"""Send an endpoint request over the gateway's shared, pooled aiohttp session."""
+"""Send an endpoint request over the gateway's shared pool of keep-alive upstream connections."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
 
-import aiohttp
-from yarl import URL
-
 from gateway_runtime.context import java_map
+from gateway_runtime.httpclient import HTTPClient, InvalidRequest
 from gateway_runtime.messages import EndpointRequest, IntegrationConfigError, IntegrationResult
 
 if TYPE_CHECKING:
     from gateway_runtime.context import RequestContext
 
 
-# Client-side defaults aiohttp would invent; a gateway forwards only what it was given or mapped.
-SKIPPED_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+def open_session(pool_size: int) -> HTTPClient:
+    """Return the shared upstream client: keep-alive connections pooled per origin, no client-side behaviour.
 
-
-def open_session(pool_size: int) -> aiohttp.ClientSession:
-    """Return the shared upstream session: pooled keep-alive connections, no client-side behaviour."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=pool_size, ttl_dns_cache=60),
-        # Timeouts are per integration (asyncio.timeout in the pipeline), so aiohttp keeps none.
-        timeout=aiohttp.ClientTimeout(total=None),
-        # Relay bytes as the backend sent them, compression included.
-        auto_decompress=False,
-        # A shared cookie jar would hand one client's backend cookies to the next client.
-        cookie_jar=aiohttp.DummyCookieJar(),
-        skip_auto_headers=SKIPPED_AUTO_HEADERS,
-    )
+    Timeouts are per integration (asyncio.timeout in the pipeline); bytes are relayed as the backend sent
+    them (no decompression), and no cookies are kept, so one client's backend cookies never reach the next.
+    """
+    return HTTPClient(max_connections=pool_size)
 
 
 def join_query(url: str, query: str) -> str:
@@ -41,14 +30,7 @@ def join_query(url: str, query: str) -> str:
 
 
 async def send(ctx: RequestContext, request: EndpointRequest) -> IntegrationResult:
-    """Send the request and read the whole response; timeouts are the caller's (the integration step)."""
-    try:
-        # encoded=True: the path and query are already percent-encoded; re-quoting would change them.
-        url = URL(request.url, encoded=True)
-    except ValueError as exc:
-        raise IntegrationConfigError(f"Invalid endpoint address {request.url!r}") from exc
-    if not url.host or url.scheme not in ("http", "https"):
-        raise IntegrationConfigError(f"Invalid endpoint address {request.url!r}")
+    """Send the request and read the whole response within the integration's timeout (else TimeoutError)."""
     if ctx.log is not None:
         ctx.log_line(f"Endpoint request URI: {request.url}")
         ctx.log_line(f"Endpoint request headers: {java_map(dict(request.headers))}")
@@ -56,16 +38,16 @@ async def send(ctx: RequestContext, request: EndpointRequest) -> IntegrationResu
         ctx.log_line(f"Sending request to {request.url}")
     if ctx.session is None:
         raise IntegrationConfigError("No HTTP session to reach the endpoint with")
+    integration = ctx.route.integration if ctx.route is not None else None
+    timeout = integration.timeout_s if integration is not None else None
     started = time.perf_counter()
-    async with ctx.session.request(
-        request.method,
-        url,
-        headers=request.headers,
-        data=request.body or None,
-        allow_redirects=False,
-    ) as response:
-        body = await response.read()
-        result = IntegrationResult(status=response.status, headers=list(response.raw_headers), body=body)
+    try:
+        response = await ctx.session.request(
+            request.method, request.url, headers=request.headers, body=request.body, timeout=timeout
+        )
+    except InvalidRequest as exc:
+        raise IntegrationConfigError(f"Invalid endpoint request to {request.url!r}: {exc}") from exc
+    result = IntegrationResult(status=response.status, headers=response.headers, body=response.body)
     ctx.integration_latency_ms = round((time.perf_counter() - started) * 1000)
     if ctx.log is not None:
         ctx.log_line(
@@ -75,5 +57,5 @@ async def send(ctx: RequestContext, request: EndpointRequest) -> IntegrationResu
             "Endpoint response headers: "
             + java_map({key.decode("latin-1"): value.decode("latin-1") for key, value in result.headers})
         )
-        ctx.log_line(f"Endpoint response body before transformations: {body.decode('utf-8', 'replace')}")
+        ctx.log_line(f"Endpoint response body before transformations: {response.body.decode('utf-8', 'replace')}")
     return result
