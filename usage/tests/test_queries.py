@@ -123,9 +123,7 @@ def test_get_usage_counts_down_from_what_update_usage_set(apigw, settings, minut
     usage = apigw.get_usage(usagePlanId=plan.id, startDate="2026-11-07", endDate="2026-11-15")
 
     left = 50 - after_change
-    assert usage["items"][key.id] == (
-        [[0, 1], [45, left], [4, left - 4]] + [[0, left - 4]] * 5 + [[2, 98]]
-    )
+    assert usage["items"][key.id] == ([[0, 1], [45, left], [4, left - 4]] + [[0, left - 4]] * 5 + [[2, 98]])
     assert usage["items"][other.id] == [[0, 100], [10, 90]] + [[0, 90]] * 6 + [[0, 100]]
 
 
