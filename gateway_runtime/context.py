@@ -26,9 +26,32 @@ if TYPE_CHECKING:
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
+_ID_BYTES = 27
+_ID_BATCH = 256
+_random_pool = b""
+_random_at = 0
+
+
+def _forget_random_pool() -> None:
+    # A forked child must not hand out the ids its parent has in the pool too.
+    global _random_pool, _random_at
+    _random_pool, _random_at = b"", 0
+
+
+os.register_at_fork(after_in_child=_forget_random_pool)
+
+
 def new_request_ids() -> tuple[bytes, bytes]:
-    """Return a request id (a UUID4) and an AWS-style extended request id, from one read of randomness."""
-    raw = os.urandom(27)
+    """Return a request id (a UUID4) and an AWS-style extended request id, from 27 bytes of randomness.
+
+    The bytes come from os.urandom read 256 requests' worth at a time: one system call instead of one per
+    request. Request ids are unique, not secret (they are the metering events' ids too).
+    """
+    global _random_pool, _random_at
+    if _random_at >= len(_random_pool):
+        _random_pool, _random_at = os.urandom(_ID_BYTES * _ID_BATCH), 0
+    raw = _random_pool[_random_at : _random_at + _ID_BYTES]
+    _random_at += _ID_BYTES
     digits = raw[:16].hex()
     # RFC 9562 version 4: the version nibble is 4 and the variant bits are 10 (8, 9, a or b). Formatting
     # by hand costs a fraction of building a uuid.UUID on every request.

@@ -100,6 +100,8 @@ class Limiter:
         # The store answers in flight, oldest first: (due, last chance, answer); one timer watches the oldest.
         self._inflight: deque[tuple[float, float, asyncio.Future[Any]]] = deque()
         self._watchdog: asyncio.TimerHandle | asyncio.Handle | None = None
+        # The loop the limiter runs on, looked up once (on Python 3.11 each lookup is a getpid() system call).
+        self._loop: asyncio.AbstractEventLoop | None = None
         # Checks built for a route and key, reused until stale (see pipeline.throttle_and_quota).
         self.checks: dict[tuple[int, int], tuple[Any, Any, LimitCheck | None, float]] = {}
 
@@ -148,7 +150,9 @@ class Limiter:
         timer: when it is late, the loop gets its grace turns to read an answer that may be waiting, and if
         it is still unanswered every waiting call fails at once, as the store is then taken to be down.
         """
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         now = loop.time()
         allowance = min(LAG_ALLOWANCE * self.lag, GRACE_SECONDS)
         self._inflight.append((now + self.timeout_s + allowance, now + self.timeout_s + GRACE_SECONDS, answer))
@@ -156,7 +160,7 @@ class Limiter:
             self._watchdog = loop.call_at(now + self.timeout_s + allowance, self._check_inflight, 0)
 
     def _check_inflight(self, turns: int) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         inflight = self._inflight
         while inflight and inflight[0][2].done():
             inflight.popleft()
@@ -278,7 +282,7 @@ class Limiter:
                 await self.store.warm_up(WARM_UP_CONNECTIONS)
         except Exception as exc:
             self._store_failed(exc)
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._run(), name="gateway-counter-probe"),
             loop.create_task(self._sample_lag(), name="gateway-loop-lag"),
@@ -294,6 +298,7 @@ class Limiter:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+        self._loop = None
         await self.store.close(self._process_id)
 
     async def _sample_lag(self) -> None:
