@@ -371,9 +371,12 @@ class RedisCounterStore:
         try:
             return self.verdict(await self.submit(check))
         except ScriptMissing:
-            # EVAL sends the script's body, and Redis caches it again for the EVALSHAs that follow.
-            keys, args = take_arguments(check, self._prefix)
-            return self.verdict(await self._pipe.execute("EVAL", TAKE_SCRIPT, len(keys), *keys, *args))
+            return await self.take_sending_script(check)
+
+    async def take_sending_script(self, check: LimitCheck) -> Verdict:
+        """Take with EVAL, which sends the script's body; Redis caches it again for the EVALSHAs that follow."""
+        keys, args = take_arguments(check, self._prefix)
+        return self.verdict(await self._pipe.execute("EVAL", TAKE_SCRIPT, len(keys), *keys, *args))
 
     async def ping(self) -> None:
         await self._pipe.execute("PING")

@@ -126,7 +126,7 @@ class Limiter:
                 try:
                     return store.verdict(await answer)  # type: ignore[attr-defined]
                 except ScriptMissing:
-                    return await self._within(store.take(check))
+                    return await self._within(store.take_sending_script(check))  # type: ignore[attr-defined]
             except Exception as exc:
                 self._store_failed(exc)
         if fail_mode == FAIL_CLOSED:

@@ -155,6 +155,7 @@ class RedisPipe:
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
         address = self.address
+        protocol: _Protocol | None = None
         try:
             async with asyncio.timeout(self.connect_timeout):
                 if address.path is not None:
@@ -169,9 +170,10 @@ class RedisPipe:
                     protocol.send(hiredis.pack_command(command), answer)
                     reply = await answer
                     if isinstance(reply, ReplyError):
-                        protocol.close()
                         raise ConnectionError(f"Redis refused {command[0]}: {reply}")
         except BaseException as exc:
+            if protocol is not None:
+                protocol.close()  # connected, but the login failed or ran out of time
             self._connecting = None
             backlog, self._backlog = self._backlog, []
             failure = exc if isinstance(exc, ConnectionError) else ConnectionError(f"Cannot connect to Redis: {exc!r}")
