@@ -63,7 +63,7 @@ def test_killing_the_worker_five_times_loses_and_doubles_nothing(private_redis, 
     events = mixed_events(20_000, seed=11)
     client = private_redis_client(private_redis.url)
     pipe = client.pipeline(transaction=False)
-    for line in events:  # one event per entry: 200 batches of 100, so the kills land mid-drain
+    for line in events:  # one event per entry
         pipe.xadd("usage-events", {"e": line})
     pipe.execute()
     db = connection.settings_dict
@@ -73,6 +73,9 @@ def test_killing_the_worker_five_times_loses_and_doubles_nothing(private_redis, 
         REDIS_URL=private_redis.url,
         CELERY_BROKER_URL=private_redis.url.replace("/0", "/1"),
         USAGE_STREAM="usage-events",
+        # 2,000 small batches (one transaction each) rather than 200: the drain then lasts long enough for
+        # five kills however fast the machine is.
+        USAGE_DRAIN_BATCH_ENTRIES="10",
     )
     log = tmp_path / "celery.log"
     beat = start(["beat", "-s", str(tmp_path / "beat-schedule"), "--loglevel", "WARNING"], env, log)
@@ -83,9 +86,8 @@ def test_killing_the_worker_five_times_loses_and_doubles_nothing(private_redis, 
             before = counted()
             deadline = time.monotonic() + 30
             while counted() == before and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(0.3)
-            kill(worker)
+                time.sleep(0.05)
+            kill(worker)  # mid-drain: it has just committed a batch and is on the next
             worker = start(worker_args, env, log)
         last_kill = time.monotonic()
         assert counted() < 20_000, "the drain finished before the last kill; the test proves nothing"
