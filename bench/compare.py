@@ -200,7 +200,7 @@ def gateway_command(server: str, port: int, workers: int) -> list[str]:
         str(bin_dir / "uvicorn"),
         "gateway_runtime.asgi:application",
         *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-        *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"),
+        *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--no-server-header", "--log-level", "warning"),
     ]
 
 

@@ -174,6 +174,7 @@ def children_for(names: list[str], env: dict[str, str]) -> list[Child]:
             "--http",
             "httptools",
             "--no-access-log",  # the gateway writes its own access log line per request
+            "--no-server-header",  # API Gateway names no server; a backend's Server goes as x-amzn-Remapped-Server
         ],
         "worker": [
             *[python, "-m", "celery", "-A", "config", "worker", "-B", "-l", "info"],

@@ -264,6 +264,8 @@ def test_gateway_requests_reach_the_dashboard_and_the_plan_usage_after_the_drain
     page.get_by_role("link", name="1h").click()
     expect(page.get_by_test_id("total-count")).to_have_text("0")
     expect(page.get_by_text("No requests in the last 1 hour")).to_be_visible()
+    # Chart.js is a deferred script: the page's text can be there before the chart is drawn.
+    page.wait_for_function("window.Chart !== undefined && Chart.getChart(document.getElementById('chart-count'))")
     chart_id = page.evaluate("Chart.getChart(document.getElementById('chart-count')).id")
 
     # Call the gateway: with the key once it knows it (it reloads config within moments), and without.

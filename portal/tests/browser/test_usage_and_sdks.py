@@ -59,6 +59,8 @@ def test_usage_charts_and_an_sdk_build_seen_in_a_browser(
     counted_today = sum(1 for hour in range(0, 60, 3) if now_ms - hour * 3_600_000 >= midnight_ms) + 1  # the 502
     expect(page.get_by_test_id("remaining")).to_have_text(str(1000 - counted_today))
     for chart in ("usage-daily", "usage-hourly"):
+        # Chart.js is a deferred script: the page's text can be there before the charts are drawn.
+        page.wait_for_function(f"window.Chart !== undefined && Chart.getChart('{chart}') !== undefined")
         drawn = page.evaluate(f"Chart.getChart('{chart}').data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))")
         assert drawn[0] > 0, (chart, drawn)
     check_and_shoot(page, screenshots, "usage")
