@@ -103,6 +103,7 @@ def _build_api(owner: Any) -> m.RestApi:
         resource=pet,
         http_method="GET",
         authorization_type="NONE",
+        api_key_required=True,
         operation_name="GetPet",
         request_parameters={"method.request.path.petId": True},
     )
@@ -120,6 +121,7 @@ def _build_api(owner: Any) -> m.RestApi:
         resource=proxy,
         http_method="ANY",
         authorization_type="NONE",
+        api_key_required=True,
         request_parameters={"method.request.path.proxy": True},
     )
     design.method_response_put(method=method, status_code="200")
@@ -195,5 +197,6 @@ def demo_summary(demo: Demo) -> list[str]:
         f"  API key     {value}",
         f'              usage plan "{demo.plan.name}": {throttle.get("rateLimit", 0):g} requests/s, '
         f"burst {throttle.get('burstLimit')}, {quota.get('limit')} requests per {quota.get('period')}",
-        f"  try         curl -H 'x-api-key: {value}' {demo.invoke_url}",
+        f"  try         curl {demo.invoke_url}",
+        f"              curl -H 'x-api-key: {value}' {demo.invoke_url}/1",
     ]

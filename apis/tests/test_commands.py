@@ -48,12 +48,15 @@ def test_load_demo_builds_petstore_deployed_to_prod_with_a_plan_and_an_enabled_k
     response = pets.integration.integration_responses.get(status_code="200")
     assert json.loads(response.response_templates["application/json"]) == PETS
 
+    assert pets.api_key_required is False  # one method anyone can call; the others need the demo key
     pet = method(api, "/pets/{petId}", "GET")
+    assert pet.api_key_required is True
     assert pet.integration.type == "HTTP_PROXY"
     assert pet.integration.uri == "http://127.0.0.1:8123/demo-backend/pets/{petId}"
     assert pet.integration.request_parameters == {"integration.request.path.petId": "method.request.path.petId"}
 
     proxy = method(api, "/{proxy+}", "ANY")
+    assert proxy.api_key_required is True
     assert proxy.integration.type == "HTTP_PROXY"
     assert proxy.integration.uri == "http://127.0.0.1:8123/demo-backend/{proxy}"
 

@@ -201,8 +201,8 @@ def test_supervisor_kills_what_ignores_sigterm_with_its_children_after_the_grace
 # --- make run, end to end ------------------------------------------------------------------------------
 
 
-def get(url: str, host: str | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+def get(url: str, host: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={**({"Host": host} if host else {}), **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
@@ -255,6 +255,9 @@ def test_run_serves_the_demo_and_stops_every_process_on_sigterm(tmp_path):
         status, body = get(f"http://127.0.0.1:{gateway_port}/prod/pets", host=host)
         assert (status, len(json.loads(body))) == (200, 3)
         status, body = get(f"http://127.0.0.1:{gateway_port}/prod/pets/2", host=host)
+        assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+        key = re.search(r"API key +(\S+)", output()).group(1)
+        status, body = get(f"http://127.0.0.1:{gateway_port}/prod/pets/2", host=host, headers={"x-api-key": key})
         assert (status, json.loads(body)["id"]) == (200, 2)
         proxied = re.compile(r"^web +\| .*GET /demo-backend/pets/2", re.MULTILINE)
         wait_for(lambda: proxied.search(output()), 10, output)
