@@ -67,6 +67,7 @@ BENCH_ARGS ?=
 bench: install
 	$(PY) bench/compare.py $(BENCH_ARGS)
 	$(PY) bench/upstream_client.py
+	$(PY) bench/redis_client.py
 	$(PY) bench/config_scale.py
 
 check: install
