@@ -6,7 +6,9 @@ Not a benchmark itself (the Makefile's `bench` target names the scripts it runs)
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -20,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +267,40 @@ def spread(values: Sequence[float], digits: int = 1) -> dict[str, float]:
         "min": round(min(values), digits),
         "max": round(max(values), digits),
     }
+
+
+def client_report(
+    benchmark: str,
+    runs: dict[str, list[dict[str, float]]],
+    *,
+    settings: dict[str, Any],
+    load_before: list[float],
+    ratio: tuple[str, str, str],
+) -> Path:
+    """Summarise an in-process A/B client benchmark (medians with min-max of every figure per client), print it,
+    and write it as JSON under bench/results/. `ratio` is (figure, numerator client, denominator client)."""
+    summary: dict[str, Any] = {
+        name: {figure: spread([run[figure] for run in results]) for figure in results[0]}
+        for name, results in runs.items()
+    }
+    figure, top, bottom = ratio
+    summary[f"{top}_over_{bottom}_{figure}"] = round(
+        summary[top][figure]["median"] / summary[bottom][figure]["median"], 3
+    )
+    load = {"before": load_before, "after": load_average()}
+    print(json.dumps({"summary": summary, "load_average": load}, indent=2))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    document = {
+        "benchmark": benchmark,
+        "time": stamp,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "load_average": load,
+        "settings": settings,
+        "runs": runs,
+        "summary": summary,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{benchmark}-{stamp}.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path

@@ -22,13 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,32 +204,13 @@ def main() -> int:
         runs = uvloop.run(bench(url, args))
     finally:
         redis.stop()
-    summary: dict[str, Any] = {
-        name: {
-            "cpu_us_per_take": harness.spread([run["cpu_us_per_take"] for run in results]),
-            "takes_per_second": harness.spread([run["takes_per_second"] for run in results]),
-        }
-        for name, results in runs.items()
-    }
-    summary["redisproto_over_redis_py_cpu"] = round(
-        summary["redisproto"]["cpu_us_per_take"]["median"] / summary["redis-py"]["cpu_us_per_take"]["median"], 3
+    harness.client_report(
+        "redis_client",
+        runs,
+        settings=vars(args),
+        load_before=load_before,
+        ratio=("cpu_us_per_take", "redisproto", "redis-py"),
     )
-    load = {"before": load_before, "after": harness.load_average()}
-    print(json.dumps({"summary": summary, "load_average": load}, indent=2))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    document = {
-        "benchmark": "redis_client",
-        "time": stamp,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "load_average": load,
-        "settings": vars(args),
-        "runs": runs,
-        "summary": summary,
-    }
-    harness.RESULTS.mkdir(parents=True, exist_ok=True)
-    path = harness.RESULTS / f"redis_client-{stamp}.json"
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"wrote {path.relative_to(harness.ROOT)}")
     return 0
 
 

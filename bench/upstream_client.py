@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import uvloop
@@ -135,32 +130,13 @@ def main() -> int:
         runs = uvloop.run(bench(url, args))
     finally:
         backend.stop()
-    summary: dict[str, Any] = {
-        name: {
-            "cpu_us_per_request": harness.spread([run["cpu_us_per_request"] for run in results]),
-            "rps": harness.spread([run["rps"] for run in results]),
-        }
-        for name, results in runs.items()
-    }
-    summary["httpclient_over_aiohttp_cpu"] = round(
-        summary["httpclient"]["cpu_us_per_request"]["median"] / summary["aiohttp"]["cpu_us_per_request"]["median"], 3
+    harness.client_report(
+        "upstream_client",
+        runs,
+        settings=vars(args),
+        load_before=load_before,
+        ratio=("cpu_us_per_request", "httpclient", "aiohttp"),
     )
-    load = {"before": load_before, "after": harness.load_average()}
-    print(json.dumps({"summary": summary, "load_average": load}, indent=2))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    document = {
-        "benchmark": "upstream_client",
-        "time": stamp,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "load_average": load,
-        "settings": vars(args),
-        "runs": runs,
-        "summary": summary,
-    }
-    harness.RESULTS.mkdir(parents=True, exist_ok=True)
-    path = harness.RESULTS / f"upstream_client-{stamp}.json"
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"wrote {path.relative_to(harness.ROOT)}")
     return 0
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apis.tests.conftest import ServerThread, free_port
+from apis.tests.conftest import ServerThread
+from testing_support import chromium_launch_args, web_server
 
-CHROMIUM = os.environ.get("PORTICO_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
 
 
@@ -37,29 +35,13 @@ def orm_beside_playwright() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-gpu",
-        ],
-    }
+    return chromium_launch_args(browser_type_launch_args)
 
 
 @pytest.fixture
 def console_server(transactional_db: None) -> Iterator[ServerThread]:
     """The ASGI app as production serves it, plus /static/ from the finders (no collectstatic needed)."""
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    from config.asgi import application
-
-    with ServerThread(ASGIStaticFilesHandler(application), free_port()) as server:
+    with web_server() as server:
         yield server
 
 
